@@ -1,0 +1,40 @@
+# The product's front door: `make serve` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8080
+WORKERS ?= 2
+export PORT WORKERS
+
+.PHONY: install serve test lint typecheck unit bench clean db-upgrade
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db-upgrade: install
+	$(BIN)/python -m app db upgrade
+
+serve: install
+	mkdir -p var
+	$(BIN)/python -m app db upgrade
+	$(BIN)/gunicorn --config python:app.gunicorn_conf 'app.http:create_app()'
+
+lint: install
+	$(BIN)/ruff check app tests bench examples
+	$(BIN)/mypy app
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

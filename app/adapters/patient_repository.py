@@ -1,0 +1,258 @@
+"""Patient storage: current rows, history and the search indexes, behind plain methods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, false, func, insert, select, update
+
+from app.adapters.patient_search import count_select, search_select
+from app.adapters.tables import (
+    patient,
+    patient_history,
+    patient_identifier,
+    patient_link,
+    patient_string,
+    patient_token,
+)
+from app.domain.patient_index import PatientIndex
+from app.domain.search import SearchQuery
+
+
+@dataclass(frozen=True)
+class StoredPatient:
+    """One stored version: the canonical JSON bytes and what the server needs beside them."""
+
+    id: str
+    version_id: int
+    last_updated: datetime
+    deleted: bool
+    protected: bool
+    resource: bytes | None
+    method: str = "PUT"
+
+
+class PatientRepository:
+    """Reads and writes Patients on one connection (inside a unit of work)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, patient_id: str, *, for_update: bool = False) -> StoredPatient | None:
+        """The current version (possibly a deletion marker) or None if never created."""
+        stmt = select(
+            patient.c.id, patient.c.version_id, patient.c.last_updated, patient.c.deleted,
+            patient.c.protected, patient.c.resource,
+        ).where(patient.c.id == patient_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return _stored(row) if row else None
+
+    def get_version(self, patient_id: str, version_id: int) -> StoredPatient | None:
+        """One version from the history."""
+        row = self.conn.execute(
+            select(*_HISTORY_COLUMNS).where(
+                patient_history.c.id == patient_id, patient_history.c.version_id == version_id
+            )
+        ).first()
+        return _stored(row) if row else None
+
+    def get_many(self, ids: Iterable[str]) -> list[StoredPatient]:
+        """Current, not deleted versions of the given ids (for ``_include``)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        rows = self.conn.execute(
+            select(
+                patient.c.id, patient.c.version_id, patient.c.last_updated, patient.c.deleted,
+                patient.c.protected, patient.c.resource,
+            ).where(patient.c.id.in_(wanted), patient.c.deleted == false())
+        ).all()
+        return [_stored(row) for row in rows]
+
+    def created_at(self, patient_id: str) -> datetime | None:
+        """When the first version was written (main-record priority, domain.md §3.5)."""
+        return self.conn.execute(
+            select(patient.c.created_at).where(patient.c.id == patient_id)
+        ).scalar()
+
+    def save(
+        self,
+        patient_id: str,
+        version_id: int,
+        resource: bytes,
+        index: PatientIndex,
+        now: datetime,
+        method: str,
+    ) -> None:
+        """Write a new current version with its indexes and its history row."""
+        values = {
+            "version_id": version_id,
+            "last_updated": now,
+            "deleted": False,
+            "active": index.active,
+            "protected": index.protected,
+            "gender": index.gender,
+            "birth_lo": index.birth_lo,
+            "birth_hi": index.birth_hi,
+            "sort_family": index.sort_family,
+            "sort_given": index.sort_given,
+            "resource": resource,
+        }
+        if version_id == 1:
+            self.conn.execute(insert(patient).values(id=patient_id, created_at=now, **values))
+        else:
+            self.conn.execute(update(patient).where(patient.c.id == patient_id).values(**values))
+            self._clear_indexes(patient_id)
+        self._write_indexes(patient_id, index)
+        self._write_history(patient_id, version_id, now, method, resource, index.protected)
+
+    def mark_deleted(self, current: StoredPatient, now: datetime) -> int:
+        """Logically delete: keep the row for 410, drop its indexes, record history."""
+        version_id = current.version_id + 1
+        self.conn.execute(
+            update(patient)
+            .where(patient.c.id == current.id)
+            .values(version_id=version_id, last_updated=now, deleted=True, active=False)
+        )
+        self._clear_indexes(current.id)
+        self._write_history(current.id, version_id, now, "DELETE", None, current.protected)
+        return version_id
+
+    def identifier_holders(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Which active Patient holds each system|value pair, if any."""
+        holders: dict[tuple[str, str], str] = {}
+        for system, value in pairs:
+            holder = self.conn.execute(
+                select(patient_identifier.c.patient_id).where(
+                    patient_identifier.c.system == system,
+                    patient_identifier.c.value == value,
+                    patient_identifier.c.active.is_(True),
+                )
+            ).scalar()
+            if holder is not None:
+                holders[(system, value)] = holder
+        return holders
+
+    def search(self, query: SearchQuery, *, see_protected: bool) -> list[StoredPatient]:
+        """One page of matches."""
+        rows = self.conn.execute(search_select(query, see_protected=see_protected)).all()
+        return [
+            StoredPatient(row.id, 0, datetime.min, False, row.protected, row.resource)
+            for row in rows
+        ]
+
+    def count(self, query: SearchQuery, *, see_protected: bool) -> int:
+        """How many Patients match."""
+        return int(self.conn.execute(count_select(query, see_protected=see_protected)).scalar())
+
+    def link_targets(self, ids: Sequence[str]) -> list[str]:
+        """Ids the given Patients link to."""
+        if not ids:
+            return []
+        return list(
+            self.conn.execute(
+                select(patient_link.c.target_id).where(patient_link.c.patient_id.in_(ids))
+            ).scalars()
+        )
+
+    def history(
+        self,
+        patient_id: str | None,
+        *,
+        since: datetime | None,
+        count: int,
+        offset: int,
+    ) -> tuple[list[StoredPatient], int]:
+        """Versions newest first (instance history when ``patient_id`` is given) and a total."""
+        conditions = []
+        if patient_id is not None:
+            conditions.append(patient_history.c.id == patient_id)
+        if since is not None:
+            conditions.append(patient_history.c.last_updated >= since)
+        rows = self.conn.execute(
+            select(*_HISTORY_COLUMNS)
+            .where(*conditions)
+            .order_by(patient_history.c.last_updated.desc(), patient_history.c.version_id.desc())
+            .limit(count)
+            .offset(offset)
+        ).all()
+        total = self.conn.execute(
+            select(func.count()).select_from(patient_history).where(*conditions)
+        ).scalar()
+        return [_stored(row) for row in rows], int(total or 0)
+
+    def _clear_indexes(self, patient_id: str) -> None:
+        for table in (patient_identifier, patient_string, patient_token, patient_link):
+            self.conn.execute(delete(table).where(table.c.patient_id == patient_id))
+
+    def _write_indexes(self, patient_id: str, index: PatientIndex) -> None:
+        rows: list[tuple[Any, list[dict[str, Any]]]] = [
+            (patient_identifier, [
+                {"patient_id": patient_id, "system": s, "value": v, "active": index.active}
+                for s, v in index.identifiers
+            ]),
+            (patient_string, [
+                {"patient_id": patient_id, "param": p, "folded": f, "exact": e}
+                for p, f, e in index.strings
+            ]),
+            (patient_token, [
+                {"patient_id": patient_id, "param": p, "system": s, "code": c}
+                for p, s, c in index.tokens
+            ]),
+            (patient_link, [
+                {"patient_id": patient_id, "target_id": t, "type": k} for t, k in index.links
+            ]),
+        ]
+        for table, values in rows:
+            if values:
+                self.conn.execute(insert(table), values)
+
+    def _write_history(
+        self,
+        patient_id: str,
+        version_id: int,
+        now: datetime,
+        method: str,
+        resource: bytes | None,
+        protected: bool,
+    ) -> None:
+        self.conn.execute(
+            insert(patient_history).values(
+                id=patient_id,
+                version_id=version_id,
+                last_updated=now,
+                method=method,
+                deleted=resource is None,
+                protected=protected,
+                resource=resource,
+            )
+        )
+
+
+_HISTORY_COLUMNS = (
+    patient_history.c.id,
+    patient_history.c.version_id,
+    patient_history.c.last_updated,
+    patient_history.c.deleted,
+    patient_history.c.protected,
+    patient_history.c.resource,
+    patient_history.c.method,
+)
+
+
+def _stored(row: Row[Any]) -> StoredPatient:
+    mapping = row._mapping
+    return StoredPatient(
+        id=mapping["id"],
+        version_id=mapping["version_id"],
+        last_updated=mapping["last_updated"],
+        deleted=bool(mapping["deleted"]),
+        protected=bool(mapping["protected"]),
+        resource=mapping["resource"],
+        method=mapping.get("method", "PUT"),
+    )

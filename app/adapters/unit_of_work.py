@@ -1,0 +1,63 @@
+"""The unit of work: one database transaction, explicitly committed by the service."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from app.adapters.db import WRITE_OPTION
+from app.adapters.patient_repository import PatientRepository
+
+
+class UnitOfWork:
+    """A transaction with the repositories bound to it. Rolls back unless committed."""
+
+    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+        self.engine = engine
+        self.write = write
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.engine.connect()
+        if self.write:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+        conn.begin()
+        self._conn = conn
+        self.patients = PatientRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+    @property
+    def connection(self) -> Connection:
+        """The connection of this transaction (for repositories of later features)."""
+        assert self._conn is not None, "unit of work used outside its with-block"
+        return self._conn
+
+    def commit(self) -> None:
+        """Commit everything done in this unit of work."""
+        self.connection.commit()
+
+    def lock(self, key: str) -> None:
+        """Serialise writers on ``key`` until commit (PostgreSQL advisory lock).
+
+        SQLite needs nothing: every write transaction already holds the database write lock.
+        """
+        if self.connection.dialect.name == "postgresql":
+            self.connection.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 0))", {"k": key}
+            )

@@ -1,0 +1,1 @@
+"""The domain: patient rules, search semantics and errors. Standard library only."""

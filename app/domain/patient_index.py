@@ -1,0 +1,149 @@
+"""What the database indexes of a Patient: search keys extracted from its JSON.
+
+Pure functions over the resource dict (already validated and normalised). The storage layer
+writes the result into the index tables; search reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.domain.fhirdate import date_range
+from app.domain.text import fold
+
+SECURITY_LABEL_SYSTEM = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"
+PROTECTED_CODES = frozenset({"sekretessmarkering", "skyddadFolkbokforing"})
+MAX_INDEXED = 255
+
+
+@dataclass
+class PatientIndex:
+    """Search keys of one Patient version."""
+
+    active: bool = True
+    protected: bool = False
+    gender: str | None = None
+    birth_lo: date | None = None
+    birth_hi: date | None = None
+    sort_family: str | None = None
+    sort_given: str | None = None
+    identifiers: list[tuple[str, str]] = field(default_factory=list)
+    strings: list[tuple[str, str, str]] = field(default_factory=list)
+    tokens: list[tuple[str, str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def is_protected(resource: dict[str, Any]) -> bool:
+    """True when the Patient carries a protection label of domain.md §3.6."""
+    for label in resource.get("meta", {}).get("security", []):
+        if label.get("system") == SECURITY_LABEL_SYSTEM and label.get("code") in PROTECTED_CODES:
+            return True
+    return False
+
+
+def link_target_id(reference: str | None) -> str | None:
+    """The Patient id a ``Patient.link.other.reference`` points at (``Patient/123`` → 123)."""
+    if not reference:
+        return None
+    match = re.search(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/\d+)?$", reference)
+    return match.group(1) if match else None
+
+
+def index_patient(resource: dict[str, Any]) -> PatientIndex:
+    """Extract every search key of ``resource``."""
+    index = PatientIndex(
+        active=resource.get("active", True) is not False,
+        protected=is_protected(resource),
+        gender=resource.get("gender"),
+    )
+    if birth := resource.get("birthDate"):
+        index.birth_lo, index.birth_hi = date_range(birth)
+    _index_identifiers(index, resource)
+    _index_names(index, resource)
+    _index_addresses(index, resource)
+    _index_telecom(index, resource)
+    for label in resource.get("meta", {}).get("security", []):
+        _add_token(index, "_security", label.get("system", ""), label.get("code"))
+    for link in resource.get("link", []):
+        target = link_target_id(link.get("other", {}).get("reference"))
+        if target and (target, link.get("type", "")) not in index.links:
+            index.links.append((target, link.get("type", "")))
+    return index
+
+
+def _index_identifiers(index: PatientIndex, resource: dict[str, Any]) -> None:
+    for ident in resource.get("identifier", []):
+        value = ident.get("value")
+        if value is None:
+            continue
+        key = (ident.get("system", ""), value)
+        if key not in index.identifiers:
+            index.identifiers.append(key)
+
+
+def _index_names(index: PatientIndex, resource: dict[str, Any]) -> None:
+    for name in resource.get("name", []):
+        family = name.get("family")
+        givens = name.get("given", [])
+        if family:
+            _add_string(index, "family", family)
+            _add_string(index, "name", family)
+            index.sort_family = index.sort_family or fold(family)[:200]
+        for given in givens:
+            _add_string(index, "given", given)
+            _add_string(index, "name", given)
+        if givens:
+            index.sort_given = index.sort_given or fold(givens[0])[:200]
+        for part in [*name.get("prefix", []), *name.get("suffix", []), name.get("text")]:
+            if part:
+                _add_string(index, "name", part)
+
+
+def _index_addresses(index: PatientIndex, resource: dict[str, Any]) -> None:
+    for address in resource.get("address", []):
+        parts = [*address.get("line", [])]
+        parts += [address.get(k) for k in ("city", "district", "state", "postalCode", "country")]
+        parts.append(address.get("text"))
+        for part in parts:
+            if part:
+                _add_string(index, "address", part)
+        if city := address.get("city"):
+            _add_string(index, "address-city", city)
+        if postal := address.get("postalCode"):
+            _add_string(index, "address-postalcode", postal)
+
+
+def _index_telecom(index: PatientIndex, resource: dict[str, Any]) -> None:
+    for point in resource.get("telecom", []):
+        system, value = point.get("system", ""), point.get("value")
+        if not value:
+            continue
+        code = telecom_code(system, value)
+        _add_token(index, "telecom", system, code)
+        if system in ("phone", "email"):
+            _add_token(index, system, system, code)
+
+
+def telecom_code(system: str | None, value: str) -> str:
+    """How a telecom value is compared: e-mail case-insensitive, phone without spacing."""
+    if system == "email":
+        return value.strip().casefold()
+    if system in ("phone", "fax", "sms"):
+        return re.sub(r"[\s\-().]", "", value)
+    return value.strip()
+
+
+def _add_string(index: PatientIndex, param: str, value: str) -> None:
+    entry = (param, fold(value)[:MAX_INDEXED], value[:MAX_INDEXED])
+    if entry not in index.strings:
+        index.strings.append(entry)
+
+
+def _add_token(index: PatientIndex, param: str, system: str, code: str | None) -> None:
+    if code:
+        entry = (param, system[:MAX_INDEXED], code[:MAX_INDEXED])
+        if entry not in index.tokens:
+            index.tokens.append(entry)

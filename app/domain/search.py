@@ -1,0 +1,246 @@
+"""Patient search parameters: parsing a query string into a :class:`SearchQuery`.
+
+FHIR semantics (R4 §3.1.1): repeated parameters are ANDed, comma-separated values ORed,
+``:modifier`` after the name. The storage layer turns the query into SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from app.domain.errors import InvalidRequest
+from app.domain.fhirdate import parse_range
+
+ParamType = Literal["id", "lastUpdated", "identifier", "birthdate", "string", "gender",
+                    "active", "link", "telecom", "security"]
+
+PARAMETERS: dict[str, ParamType] = {
+    "_id": "id",
+    "_lastUpdated": "lastUpdated",
+    "identifier": "identifier",
+    "birthdate": "birthdate",
+    "name": "string",
+    "family": "string",
+    "given": "string",
+    "address": "string",
+    "address-city": "string",
+    "address-postalcode": "string",
+    "gender": "gender",
+    "active": "active",
+    "link": "link",
+    "telecom": "telecom",
+    "phone": "telecom",
+    "email": "telecom",
+    "_security": "security",
+}
+PARAMETER_DOCS: dict[str, tuple[str, str]] = {
+    "_id": ("token", "Logical id of the Patient"),
+    "_lastUpdated": ("date", "When the current version was written"),
+    "identifier": ("token", "system|value; Swedish identities are normalised first"),
+    "birthdate": ("date", "Birth date, partial dates and prefixes eq/ne/lt/le/gt/ge/sa/eb/ap"),
+    "name": ("string", "Any part of any name; case- and accent-insensitive prefix"),
+    "family": ("string", "Family name; case- and accent-insensitive prefix"),
+    "given": ("string", "Given name; case- and accent-insensitive prefix"),
+    "address": ("string", "Any part of any address"),
+    "address-city": ("string", "City of any address"),
+    "address-postalcode": ("string", "Postal code of any address"),
+    "gender": ("token", "male | female | other | unknown"),
+    "active": ("token", "true | false (absent counts as true)"),
+    "link": ("reference", "Patient linked to this one"),
+    "telecom": ("token", "Any telecom value, system|value"),
+    "phone": ("token", "Phone number, spacing ignored"),
+    "email": ("token", "E-mail address, case-insensitive"),
+    "_security": ("token", "Security label system|code"),
+}
+#: Parameters on elements masked for protected persons (domain.md §3.6).
+WITHHELD_PARAMETERS = frozenset(
+    {"address", "address-city", "address-postalcode", "telecom", "phone", "email"}
+)
+SORT_KEYS = frozenset(
+    {"_id", "_lastUpdated", "birthdate", "family", "given", "name", "gender", "active"}
+)
+RESULT_PARAMETERS = frozenset(
+    {"_count", "_offset", "_sort", "_total", "_summary", "_elements", "_include", "_format",
+     "_pretty"}
+)
+DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+MODIFIERS: dict[ParamType, frozenset[str]] = {
+    "id": frozenset({"not"}),
+    "lastUpdated": frozenset({"missing"}),
+    "identifier": frozenset({"not", "missing"}),
+    "birthdate": frozenset({"missing"}),
+    "string": frozenset({"exact", "contains", "missing"}),
+    "gender": frozenset({"not", "missing"}),
+    "active": frozenset({"not", "missing"}),
+    "link": frozenset({"missing", "Patient"}),
+    "telecom": frozenset({"not", "missing"}),
+    "security": frozenset({"not", "missing"}),
+}
+
+
+@dataclass(frozen=True)
+class DateValue:
+    """A date search value: prefix and the interval it covers."""
+
+    prefix: str
+    lo: datetime
+    hi: datetime
+
+
+@dataclass(frozen=True)
+class TokenValue:
+    """A token search value: ``system`` None means any system, "" means no system."""
+
+    system: str | None
+    code: str | None
+
+
+@dataclass
+class Clause:
+    """One parameter occurrence; its values are ORed."""
+
+    name: str
+    type: ParamType
+    modifier: str | None
+    values: list[object]
+
+
+@dataclass
+class SearchQuery:
+    """A parsed Patient search."""
+
+    clauses: list[Clause] = field(default_factory=list)
+    sort: list[tuple[str, bool]] = field(default_factory=list)
+    count: int = 20
+    offset: int = 0
+    total: str | None = None
+    summary: str | None = None
+    elements: list[str] | None = None
+    include_links: bool = False
+    ignored: list[str] = field(default_factory=list)
+
+
+def parse_search(
+    args: list[tuple[str, str]],
+    *,
+    default_count: int,
+    max_count: int,
+    strict: bool = False,
+) -> SearchQuery:
+    """Parse query-string pairs into a SearchQuery; ``strict`` refuses unknown parameters."""
+    query = SearchQuery(count=default_count)
+    for raw_name, raw_value in args:
+        name, _, modifier = raw_name.partition(":")
+        if name in RESULT_PARAMETERS:
+            _apply_result_parameter(query, name, raw_value, max_count)
+            continue
+        ptype = PARAMETERS.get(name)
+        if ptype is None:
+            if strict:
+                raise InvalidRequest(f"Unknown search parameter '{name}' for Patient")
+            query.ignored.append(name)
+            continue
+        if modifier and modifier not in MODIFIERS[ptype]:
+            raise InvalidRequest(f"Modifier ':{modifier}' is not supported on '{name}'")
+        query.clauses.append(
+            Clause(name, ptype, modifier or None, _parse_values(name, ptype, modifier, raw_value))
+        )
+    return query
+
+
+def _split(raw: str) -> list[str]:
+    """Split on commas that are not escaped with a backslash (FHIR §3.1.1.5.7)."""
+    values, current, escaped = [], [], False
+    for ch in raw:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ",":
+            values.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    values.append("".join(current))
+    return values
+
+
+def _parse_values(name: str, ptype: ParamType, modifier: str, raw: str) -> list[object]:
+    if modifier == "missing":
+        if raw not in ("true", "false"):
+            raise InvalidRequest(f"':missing' on '{name}' takes true or false")
+        return [raw == "true"]
+    values = [v for v in _split(raw) if v != ""]
+    if not values:
+        raise InvalidRequest(f"Search parameter '{name}' has no value")
+    if ptype in ("birthdate", "lastUpdated"):
+        return [_parse_date(name, v) for v in values]
+    if ptype in ("identifier", "telecom", "security"):
+        return [_parse_token(v) for v in values]
+    if ptype == "active":
+        for value in values:
+            if value not in ("true", "false"):
+                raise InvalidRequest(f"'{name}' takes true or false")
+        return [v == "true" for v in values]
+    if ptype == "gender":
+        for value in values:
+            if value not in ("male", "female", "other", "unknown"):
+                raise InvalidRequest("'gender' takes male, female, other or unknown")
+    return list(values)
+
+
+def _parse_token(value: str) -> TokenValue:
+    if "|" not in value:
+        return TokenValue(None, value)
+    system, _, code = value.partition("|")
+    return TokenValue(system, code or None)
+
+
+def _parse_date(name: str, value: str) -> DateValue:
+    prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
+    body = value[2:] if value[:2] in DATE_PREFIXES else value
+    try:
+        lo, hi = parse_range(body)
+    except ValueError:
+        raise InvalidRequest(f"'{name}' value is not a valid FHIR date") from None
+    return DateValue(prefix, lo, hi)
+
+
+def _apply_result_parameter(query: SearchQuery, name: str, value: str, max_count: int) -> None:
+    if name == "_count":
+        query.count = min(_non_negative_int(name, value), max_count)
+    elif name == "_offset":
+        query.offset = _non_negative_int(name, value)
+    elif name == "_sort":
+        query.sort = [_parse_sort_key(key) for key in value.split(",") if key]
+    elif name == "_total":
+        if value not in ("none", "estimate", "accurate"):
+            raise InvalidRequest("'_total' takes none, estimate or accurate")
+        query.total = value
+    elif name == "_summary":
+        if value not in ("true", "false", "count", "data", "text"):
+            raise InvalidRequest("'_summary' takes true, false, count, data or text")
+        query.summary = None if value == "false" else value
+    elif name == "_elements":
+        query.elements = [e.strip() for e in value.split(",") if e.strip()]
+    elif name == "_include":
+        if value not in ("Patient:link", "Patient:link:Patient", "*"):
+            raise InvalidRequest(f"'_include={value}' is not supported; use Patient:link")
+        query.include_links = True
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise InvalidRequest(f"'{name}' takes a non-negative integer")
+    return int(value)
+
+
+def _parse_sort_key(key: str) -> tuple[str, bool]:
+    descending = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in SORT_KEYS:
+        raise InvalidRequest(f"Cannot sort on '{name}'")
+    return name, descending

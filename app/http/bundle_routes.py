@@ -1,0 +1,190 @@
+"""``POST /fhir`` with a batch or transaction Bundle (FHIR R4 §3.1.0.11).
+
+A transaction runs every entry in one database transaction — all or nothing — in the
+order DELETE, POST, PUT/PATCH, GET, with ``urn:uuid:`` references to created entries
+rewritten to the ids the server assigned. A batch runs each entry on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+from flask import Response, current_app, g
+
+from app.adapters.unit_of_work import UnitOfWork
+from app.domain.errors import DomainError, InvalidRequest
+from app.http.errors import status_of
+from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
+from app.http.query import parse_query
+from app.http.presentation import patient_body, searchset
+from app.services import patients
+from app.services.patients import WriteResult
+from app.services.transactions import run_read, run_write
+
+ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
+REASONS = {200: "OK", 201: "Created", 204: "No Content"}
+
+
+@dataclass
+class Entry:
+    """One Bundle entry's request, parsed."""
+
+    position: int
+    method: str
+    path: str
+    query: str
+    resource: Any
+    full_url: str | None
+    if_none_exist: str | None
+    if_match: str | None
+
+
+def bundle_endpoint() -> Response:
+    """Handle the POST of a batch or transaction Bundle."""
+    bundle = read_json_body()
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise InvalidRequest("POST to the base takes a Bundle of type batch or transaction")
+    kind = bundle.get("type")
+    if kind not in ("batch", "transaction"):
+        raise InvalidRequest("The Bundle type must be batch or transaction")
+    entries = [_parse_entry(i, e) for i, e in enumerate(bundle.get("entry") or [])]
+    engine = current_app.extensions["sweid"].engine
+    if kind == "transaction":
+        responses = run_write(engine, lambda uow: _transaction(uow, entries))
+    else:
+        responses = [_batch_entry(engine, entry) for entry in entries]
+    result = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": f"{kind}-response",
+        "entry": responses,
+    }
+    return fhir_response(orjson.dumps(result))
+
+
+def _parse_entry(position: int, entry: Any) -> Entry:
+    request = entry.get("request") if isinstance(entry, dict) else None
+    if not isinstance(request, dict) or "method" not in request or "url" not in request:
+        raise InvalidRequest(f"Bundle.entry[{position}] has no request.method and request.url",
+                             expression=[f"Bundle.entry[{position}].request"])
+    method = str(request["method"]).upper()
+    if method not in ORDER:
+        raise InvalidRequest(f"Bundle.entry[{position}]: method {method[:10]!r} not supported")
+    url = urlsplit(str(request["url"]))
+    path = url.path.strip("/")
+    if path.startswith("fhir/"):
+        path = path[len("fhir/"):]
+    return Entry(position, method, path, url.query, entry.get("resource"),
+                 entry.get("fullUrl"), request.get("ifNoneExist"), request.get("ifMatch"))
+
+
+def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
+    assigned = {
+        e.full_url: str(uuid.uuid4())
+        for e in entries
+        if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:")
+    }
+    responses: dict[int, dict[str, Any]] = {}
+    for entry in sorted(entries, key=lambda e: ORDER[e.method]):
+        entry.resource = _rewrite_references(entry.resource, assigned)
+        try:
+            responses[entry.position] = _run_entry(uow, entry, assigned.get(entry.full_url))
+        except DomainError as err:
+            err.message = f"Bundle.entry[{entry.position}]: {err.message}"
+            raise
+    return [responses[i] for i in range(len(entries))]
+
+
+def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
+    try:
+        if entry.method in ("GET", "HEAD"):
+            return run_read(engine, lambda uow: _run_entry(uow, entry, None))
+        return run_write(engine, lambda uow: _run_entry(uow, entry, None))
+    except DomainError as err:
+        status = status_of(err)
+        outcome = operation_outcome("error", err.code, err.message, err.expression)
+        return {"response": {"status": str(status), "outcome": outcome}}
+
+
+def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, Any]:
+    parts = entry.path.split("/")
+    if parts[0] != "Patient":
+        raise InvalidRequest(f"Resource type {parts[0][:40]!r} is not supported")
+    today = date.today()
+    instance = parts[1] if len(parts) > 1 else None
+    if entry.method == "POST" and instance is None:
+        return _written(patients.create(uow, entry.resource, if_none_exist=entry.if_none_exist,
+                                        today=today, new_id=new_id))
+    if entry.method == "PUT" and instance:
+        return _written(patients.update(uow, instance, entry.resource, if_match=entry.if_match,
+                                        access=g.access, today=today))
+    if entry.method == "PUT" and entry.query:
+        return _written(patients.conditional_update(
+            uow, entry.query, entry.resource, if_match=entry.if_match, access=g.access,
+            today=today))
+    if entry.method == "PATCH" and instance:
+        return _written(patients.patch(uow, instance, _patch_document(entry.resource),
+                                       if_match=entry.if_match, access=g.access, today=today))
+    if entry.method == "DELETE" and instance:
+        patients.delete(uow, instance)
+        return {"response": {"status": "204 No Content"}}
+    if entry.method == "DELETE" and entry.query:
+        patients.conditional_delete(uow, entry.query, today)
+        return {"response": {"status": "204 No Content"}}
+    if entry.method in ("GET", "HEAD"):
+        return _read_entry(uow, parts, entry.query)
+    raise InvalidRequest(f"{entry.method} {entry.path[:60]} is not supported in a Bundle")
+
+
+def _read_entry(uow: UnitOfWork, parts: list[str], query_string: str) -> dict[str, Any]:
+    if len(parts) == 1:
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        query = parse_query(pairs)
+        page = patients.search(uow, query, g.access, date.today())
+        body = searchset(page, query, g.access, base_url(), pairs)
+    elif len(parts) == 2:
+        body = patient_body(patients.read(uow, parts[1]), g.access)
+    elif len(parts) == 4 and parts[2] == "_history":
+        body = patient_body(patients.vread(uow, parts[1], parts[3]), g.access)
+    else:
+        raise InvalidRequest("Unsupported GET URL in a Bundle")
+    return {"resource": orjson.Fragment(body), "response": {"status": "200 OK"}}
+
+
+def _written(result: WriteResult) -> dict[str, Any]:
+    stored = result.stored
+    status = 201 if result.created else 200
+    return {
+        "fullUrl": f"{base_url()}/Patient/{stored.id}",
+        "resource": orjson.Fragment(patient_body(stored, g.access)),
+        "response": {
+            "status": f"{status} {REASONS[status]}",
+            "location": f"Patient/{stored.id}/_history/{stored.version_id}",
+            "etag": f'W/"{stored.version_id}"',
+        },
+    }
+
+
+def _patch_document(resource: Any) -> Any:
+    """A JSON Patch travels in a Bundle as a Binary with base64 data (FHIR R4 §3.1.0.8)."""
+    if isinstance(resource, dict) and resource.get("resourceType") == "Binary":
+        try:
+            return orjson.loads(base64.b64decode(resource.get("data", ""), validate=True))
+        except (ValueError, orjson.JSONDecodeError):
+            raise InvalidRequest("The Binary does not hold a JSON Patch document") from None
+    return resource
+
+
+def _rewrite_references(resource: Any, assigned: dict[str | None, str]) -> Any:
+    if not assigned or not isinstance(resource, dict):
+        return resource
+    text = orjson.dumps(resource).decode()
+    for full_url, new_id in assigned.items():
+        text = text.replace(f'"{full_url}"', f'"Patient/{new_id}"')
+    return orjson.loads(text)

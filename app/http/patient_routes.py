@@ -1,0 +1,191 @@
+"""HTTP for Patient interactions: translate the request, call a service, shape the response."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+
+from app.adapters.patient_repository import StoredPatient
+from app.domain.errors import NotFound
+from app.http.fhir_io import (
+    base_url,
+    fhir_response,
+    operation_outcome,
+    read_json_body,
+    version_headers,
+)
+from app.http.query import parse_query
+from app.http.presentation import history_bundle, patient_body, searchset
+from app.services import patients
+from app.services.patients import WriteResult
+from app.services.transactions import run_read, run_write
+
+blp = Blueprint("patient", __name__, url_prefix="/fhir", description="Patient interactions")
+
+
+def _engine() -> Any:
+    return current_app.extensions["sweid"].engine
+
+
+def _params() -> list[tuple[str, str]]:
+    pairs = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        pairs += list(request.form.items(multi=True))
+    return pairs
+
+
+def written(result: WriteResult) -> Response:
+    """201/200 with Location, ETag and the body ``Prefer: return=`` asks for."""
+    status = 201 if result.created else 200
+    headers = version_headers(result.stored)
+    prefer = request.headers.get("Prefer", "")
+    if "return=minimal" in prefer:
+        return fhir_response(None, status, headers)
+    if "return=OperationOutcome" in prefer:
+        text = "Created" if result.created else "Updated"
+        return fhir_response(operation_outcome("information", "informational", text), status,
+                             headers)
+    return fhir_response(patient_body(result.stored, g.access), status, headers)
+
+
+def _one(stored: StoredPatient) -> Response:
+    headers = version_headers(stored)
+    headers.pop("Location")
+    query = parse_query(list(request.args.items(multi=True)))
+    return fhir_response(patient_body(stored, g.access, query), 200, headers)
+
+
+@blp.route("/Patient", methods=["GET"])
+@blp.doc(summary="Search Patients", responses={"200": {"description": "searchset Bundle"}})
+def search() -> Response:
+    """Search (GET)."""
+    return _search(_params())
+
+
+@blp.route("/Patient/_search", methods=["POST"])
+@blp.doc(summary="Search Patients (POST, form-encoded)")
+def search_post() -> Response:
+    """Search (POST ``_search``)."""
+    return _search(_params())
+
+
+def _search(pairs: list[tuple[str, str]]) -> Response:
+    query = parse_query(pairs)
+    page = run_read(_engine(), lambda uow: patients.search(uow, query, g.access, date.today()))
+    used = [(k, v) for k, v in pairs if k.partition(":")[0] not in query.ignored]
+    return fhir_response(searchset(page, query, g.access, base_url(), used))
+
+
+@blp.route("/Patient", methods=["POST"])
+@blp.doc(summary="Create a Patient (If-None-Exist for conditional create)")
+def create() -> Response:
+    """Create, or conditional create with ``If-None-Exist``."""
+    body = read_json_body()
+    condition = request.headers.get("If-None-Exist")
+    result = run_write(
+        _engine(),
+        lambda uow: patients.create(uow, body, if_none_exist=condition, today=date.today()),
+    )
+    return written(result)
+
+
+@blp.route("/Patient", methods=["PUT"])
+@blp.doc(summary="Conditional update")
+def conditional_update() -> Response:
+    """``PUT Patient?criteria``."""
+    criteria = request.query_string.decode()
+    body = read_json_body()
+    if_match = request.headers.get("If-Match")
+    result = run_write(_engine(), lambda uow: patients.conditional_update(
+        uow, criteria, body, if_match=if_match, access=g.access, today=date.today()))
+    return written(result)
+
+
+@blp.route("/Patient", methods=["DELETE"])
+@blp.doc(summary="Conditional delete")
+def conditional_delete() -> Response:
+    """``DELETE Patient?criteria``."""
+    criteria = request.query_string.decode()
+    run_write(_engine(), lambda uow: patients.conditional_delete(uow, criteria, date.today()))
+    return fhir_response(None, 204)
+
+
+@blp.route("/Patient/<patient_id>", methods=["GET"])
+@blp.doc(summary="Read a Patient")
+def read(patient_id: str) -> Response:
+    """Read the current version."""
+    stored = run_read(_engine(), lambda uow: patients.read(uow, patient_id))
+    if request.headers.get("If-None-Match") == f'W/"{stored.version_id}"':
+        return fhir_response(None, 304, {"ETag": f'W/"{stored.version_id}"'})
+    return _one(stored)
+
+
+@blp.route("/Patient/<patient_id>", methods=["PUT"])
+@blp.doc(summary="Update a Patient (creates it with this id when absent)")
+def update(patient_id: str) -> Response:
+    """Update, or update-as-create."""
+    body = read_json_body()
+    if_match = request.headers.get("If-Match")
+    result = run_write(_engine(), lambda uow: patients.update(
+        uow, patient_id, body, if_match=if_match, access=g.access, today=date.today()))
+    return written(result)
+
+
+@blp.route("/Patient/<patient_id>", methods=["PATCH"])
+@blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)")
+def patch(patient_id: str) -> Response:
+    """JSON Patch."""
+    operations = read_json_body()
+    if_match = request.headers.get("If-Match")
+    result = run_write(_engine(), lambda uow: patients.patch(
+        uow, patient_id, operations, if_match=if_match, access=g.access, today=date.today()))
+    return written(result)
+
+
+@blp.route("/Patient/<patient_id>", methods=["DELETE"])
+@blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)")
+def delete(patient_id: str) -> Response:
+    """Delete."""
+    run_write(_engine(), lambda uow: patients.delete(uow, patient_id))
+    return fhir_response(None, 204)
+
+
+@blp.route("/Patient/<patient_id>/_history/<version_id>", methods=["GET"])
+@blp.doc(summary="Read one version of a Patient")
+def vread(patient_id: str, version_id: str) -> Response:
+    """vread."""
+    return _one(run_read(_engine(), lambda uow: patients.vread(uow, patient_id, version_id)))
+
+
+@blp.route("/Patient/<patient_id>/_history", methods=["GET"])
+@blp.doc(summary="History of one Patient")
+def instance_history(patient_id: str) -> Response:
+    """Instance history."""
+    return _history(patient_id, f"/Patient/{patient_id}/_history")
+
+
+@blp.route("/Patient/_history", methods=["GET"])
+@blp.doc(summary="History of all Patients")
+def type_history() -> Response:
+    """Type history."""
+    return _history(None, "/Patient/_history")
+
+
+def _history(patient_id: str | None, path: str) -> Response:
+    pairs = list(request.args.items(multi=True))
+    query = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
+    since = request.args.get("_since")
+    versions, total = run_read(_engine(), lambda uow: patients.history(
+        uow, patient_id, since=since, count=query.count, offset=query.offset))
+    return fhir_response(history_bundle(versions, total, g.access, base_url(), path, pairs,
+                                        query.count, query.offset))
+
+
+@blp.route("/<resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@blp.doc(summary="Any other resource type: 404 OperationOutcome")
+def unknown_type(resource_type: str) -> Response:
+    """Resource types this server does not hold."""
+    raise NotFound(f"Resource type {resource_type[:40]!r} is not supported")

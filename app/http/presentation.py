@@ -1,0 +1,132 @@
+"""Turning stored Patients into response bodies: single resources and Bundles.
+
+Every Patient goes through :func:`app.masking.present` here — the one road out.
+Stored bytes are embedded unparsed (``orjson.Fragment``) unless masking or ``_elements``
+needs the structure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from app.adapters.patient_repository import StoredPatient
+from app.domain.access import Access
+from app.domain.elements import subset, summarise
+from app.domain.fhirdate import instant, utc_now
+from app.domain.search import SearchQuery
+from app.masking import present
+from app.services.patients import SearchPage
+
+
+def patient_body(stored: StoredPatient, access: Access, query: SearchQuery | None = None) -> bytes:
+    """The bytes of one Patient as this caller may see it, with ``_elements``/``_summary``."""
+    assert stored.resource is not None
+    body = present(stored.resource, stored.protected, access)
+    if query is not None and (query.elements or query.summary in ("true", "data", "text")):
+        resource: dict[str, Any] = orjson.loads(body)
+        resource = subset(resource, query.elements) if query.elements else summarise(
+            resource, str(query.summary))
+        body = orjson.dumps(resource)
+    return body
+
+
+def searchset(
+    page: SearchPage,
+    query: SearchQuery,
+    access: Access,
+    base: str,
+    params: list[tuple[str, str]],
+) -> bytes:
+    """A searchset Bundle with absolute self/next/previous links."""
+    entries = [_entry(base, m, access, query, "match") for m in page.matches]
+    entries += [_entry(base, m, access, query, "include") for m in page.included]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": _bundle_id(),
+        "meta": {"lastUpdated": instant(utc_now())},
+        "type": "searchset",
+    }
+    if page.total is not None:
+        bundle["total"] = page.total
+    bundle["link"] = _paging_links(base + "/Patient", params, query, len(page.matches),
+                                   page.total)
+    if query.summary != "count":
+        bundle["entry"] = entries
+    return orjson.dumps(bundle)
+
+
+def history_bundle(
+    versions: list[StoredPatient],
+    total: int,
+    access: Access,
+    base: str,
+    path: str,
+    params: list[tuple[str, str]],
+    count: int,
+    offset: int,
+) -> bytes:
+    """A history Bundle: newest first, deletions as entries without a resource."""
+    entries = []
+    for version in versions:
+        entry: dict[str, Any] = {"fullUrl": f"{base}/Patient/{version.id}"}
+        if version.resource is not None:
+            entry["resource"] = orjson.Fragment(
+                present(version.resource, version.protected, access))
+        url = "Patient" if version.method == "POST" else f"Patient/{version.id}"
+        entry["request"] = {"method": version.method, "url": url}
+        entry["response"] = {
+            "status": "201" if version.version_id == 1 else ("204" if version.deleted else "200"),
+            "etag": f'W/"{version.version_id}"',
+            "lastModified": instant(version.last_updated),
+        }
+        entries.append(entry)
+    query = SearchQuery(count=count, offset=offset)
+    bundle = {
+        "resourceType": "Bundle",
+        "id": _bundle_id(),
+        "meta": {"lastUpdated": instant(utc_now())},
+        "type": "history",
+        "total": total,
+        "link": _paging_links(base + path, params, query, len(versions), total),
+        "entry": entries,
+    }
+    return orjson.dumps(bundle)
+
+
+def _entry(base: str, stored: StoredPatient, access: Access, query: SearchQuery,
+           mode: str) -> dict[str, Any]:
+    return {
+        "fullUrl": f"{base}/Patient/{stored.id}",
+        "resource": orjson.Fragment(patient_body(stored, access, query)),
+        "search": {"mode": mode},
+    }
+
+
+def _paging_links(
+    url: str,
+    params: list[tuple[str, str]],
+    query: SearchQuery,
+    returned: int,
+    total: int | None,
+) -> list[dict[str, str]]:
+    kept = [(k, v) for k, v in params if k not in ("_offset", "_count", "_format")]
+
+    def link(relation: str, offset: int) -> dict[str, str]:
+        pairs = [*kept, ("_count", str(query.count)), ("_offset", str(offset))]
+        return {"relation": relation, "url": f"{url}?{urlencode(pairs)}"}
+
+    links = [link("self", query.offset)]
+    more = total is None or query.offset + query.count < total
+    if returned >= query.count and query.count > 0 and more:
+        links.append(link("next", query.offset + query.count))
+    if query.offset > 0:
+        links.append(link("previous", max(0, query.offset - query.count)))
+    return links
+
+
+def _bundle_id() -> str:
+    return str(uuid.uuid4())

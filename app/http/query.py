@@ -1,0 +1,15 @@
+"""Search parameters from the request, with the server's paging settings and ``Prefer``."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from app.domain.search import SearchQuery, parse_search
+
+
+def parse_query(pairs: list[tuple[str, str]]) -> SearchQuery:
+    """Parse search parameters; ``Prefer: handling=strict`` refuses unknown ones."""
+    strict = "handling=strict" in request.headers.get("Prefer", "")
+    settings = current_app.config["SETTINGS"]
+    return parse_search(pairs, default_count=settings.default_page_size,
+                        max_count=settings.max_page_size, strict=strict)

@@ -1,0 +1,347 @@
+"""Patient use cases: create, read, update, patch, delete, search, history.
+
+Each function works inside the unit of work it is given; the caller commits (and the HTTP
+layer retries the whole function when a concurrent writer won a race, see
+``app.services.transactions``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jsonpatch
+import orjson
+
+from app.adapters.patient_repository import StoredPatient
+from app.adapters.unit_of_work import UnitOfWork
+from app.domain.access import Access
+from app.domain.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+)
+from app.domain.fhirdate import instant, parse_range, utc_now
+from app.domain.identifiers import identifier_match, normalise_patient_identifiers
+from app.domain.patient_index import PatientIndex, index_patient
+from app.domain.search import SearchQuery, TokenValue, parse_search
+from app.masking import must_mask, restore_withheld
+from app.services.fhir_validation import validate_patient
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """A written (or, for conditional create, found) Patient version."""
+
+    created: bool
+    stored: StoredPatient
+
+
+@dataclass
+class SearchPage:
+    """One page of a search: matches, the total when known, and ``_include``d records."""
+
+    matches: list[StoredPatient]
+    total: int | None
+    included: list[StoredPatient] = field(default_factory=list)
+
+
+def check_id(patient_id: str) -> str:
+    """Refuse ids FHIR does not allow (R4 §2.24.0.1: 1–64 of A-Z a-z 0-9 - .)."""
+    if not ID_PATTERN.match(patient_id):
+        raise InvalidRequest("A resource id is 1–64 characters of A–Z, a–z, 0–9, '-' and '.'")
+    return patient_id
+
+
+def read(uow: UnitOfWork, patient_id: str) -> StoredPatient:
+    """The current version; 404 if never created, 410 if deleted."""
+    current = uow.patients.get(check_id(patient_id))
+    if current is None:
+        raise NotFound(f"Patient/{patient_id} is not known")
+    if current.deleted:
+        raise Gone(f"Patient/{patient_id} was deleted")
+    return current
+
+
+def vread(uow: UnitOfWork, patient_id: str, version_id: str) -> StoredPatient:
+    """One version from the history; 410 for the version that records a deletion."""
+    if not version_id.isdigit():
+        raise NotFound(f"Patient/{patient_id} has no version {version_id[:20]!r}")
+    stored = uow.patients.get_version(check_id(patient_id), int(version_id))
+    if stored is None:
+        raise NotFound(f"Patient/{patient_id} has no version {version_id}")
+    if stored.deleted:
+        raise Gone(f"Patient/{patient_id} version {version_id} is a deletion")
+    return stored
+
+
+def create(
+    uow: UnitOfWork,
+    body: Any,
+    *,
+    if_none_exist: str | None = None,
+    today: date,
+    new_id: str | None = None,
+) -> WriteResult:
+    """Create a Patient with a server-assigned id; with ``If-None-Exist`` return the one
+    match instead (200), refuse several (412)."""
+    resource = prepare(body, today)
+    if if_none_exist is not None:
+        query = conditional_query(if_none_exist, today)
+        uow.lock("conditional-create:" + if_none_exist)
+        found = _matches(uow, query, "If-None-Exist")
+        if found is not None:
+            return WriteResult(False, found)
+    patient_id = new_id or str(uuid.uuid4())
+    return WriteResult(True, write(uow, patient_id, resource, None, "POST"))
+
+
+def update(
+    uow: UnitOfWork,
+    patient_id: str,
+    body: Any,
+    *,
+    if_match: str | None,
+    access: Access,
+    today: date,
+) -> WriteResult:
+    """Replace the Patient (or create it with the client's id when it does not exist)."""
+    resource = prepare(body, today)
+    if resource.get("id") != check_id(patient_id):
+        raise InvalidRequest("The resource id must equal the id in the URL", expression=["id"])
+    current = uow.patients.get(patient_id, for_update=True)
+    check_version(current, if_match)
+    if current is not None and not current.deleted and must_mask(current.protected, access):
+        resource = restore_withheld(resource, _load(current))
+    created = current is None or current.deleted
+    return WriteResult(created, write(uow, patient_id, resource, current, "PUT"))
+
+
+def conditional_update(
+    uow: UnitOfWork,
+    criteria: str,
+    body: Any,
+    *,
+    if_match: str | None,
+    access: Access,
+    today: date,
+) -> WriteResult:
+    """``PUT Patient?criteria``: update the one match, create when none, 412 on several."""
+    query = conditional_query(criteria, today)
+    uow.lock("conditional-update:" + criteria)
+    found = _matches(uow, query, "conditional update")
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
+    if found is None:
+        if body.get("id") is not None:
+            return update(uow, str(body["id"]), body, if_match=if_match, access=access,
+                          today=today)
+        return create(uow, body, today=today)
+    if body.get("id") not in (None, found.id):
+        raise InvalidRequest("The resource id does not belong to the matching Patient")
+    body = {**body, "id": found.id}
+    return update(uow, found.id, body, if_match=if_match, access=access, today=today)
+
+
+def patch(
+    uow: UnitOfWork,
+    patient_id: str,
+    operations: Any,
+    *,
+    if_match: str | None,
+    access: Access,
+    today: date,
+) -> WriteResult:
+    """Apply a JSON Patch (RFC 6902) to the current version."""
+    current = read(uow, patient_id)
+    check_version(current, if_match)
+    if must_mask(current.protected, access):
+        raise PreconditionFailed(
+            "A protected Patient cannot be patched without the protected-identity scope; "
+            "use update"
+        )
+    try:
+        document = jsonpatch.JsonPatch(operations)
+        patched = document.apply(_load(current))
+    except (jsonpatch.InvalidJsonPatch, TypeError, AttributeError):
+        raise InvalidRequest("The body is not a valid JSON Patch document") from None
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, IndexError, KeyError):
+        raise BusinessRuleViolation("The JSON Patch cannot be applied to this Patient") from None
+    if not isinstance(patched, dict) or patched.get("id") != patient_id:
+        raise BusinessRuleViolation("A JSON Patch may not change the resource id")
+    resource = prepare(patched, today)
+    return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
+
+
+def delete(uow: UnitOfWork, patient_id: str) -> None:
+    """Logically delete; reads answer 410 afterwards. Deleting twice is harmless."""
+    current = uow.patients.get(check_id(patient_id), for_update=True)
+    if current is None:
+        raise NotFound(f"Patient/{patient_id} is not known")
+    if not current.deleted:
+        uow.patients.mark_deleted(current, utc_now())
+
+
+def conditional_delete(uow: UnitOfWork, criteria: str, today: date) -> None:
+    """``DELETE Patient?criteria``: delete the one match; none is fine, several is 412."""
+    found = _matches(uow, conditional_query(criteria, today), "conditional delete")
+    if found is not None:
+        delete(uow, found.id)
+
+
+def search(uow: UnitOfWork, query: SearchQuery, access: Access, today: date) -> SearchPage:
+    """Run a parsed search: a page of matches, the total and the included linked records."""
+    resolve_identifiers(query, today)
+    see = access.see_protected
+    matches = [] if query.summary == "count" else uow.patients.search(query, see_protected=see)
+    total: int | None = None
+    if query.total in ("estimate", "accurate") or query.summary == "count":
+        total = uow.patients.count(query, see_protected=see)
+    elif query.offset == 0 and len(matches) < query.count:
+        total = len(matches)
+    included: list[StoredPatient] = []
+    if query.include_links and matches:
+        own = {m.id for m in matches}
+        targets = [t for t in uow.patients.link_targets(sorted(own)) if t not in own]
+        included = uow.patients.get_many(targets)
+    return SearchPage(matches, total, included)
+
+
+def history(
+    uow: UnitOfWork,
+    patient_id: str | None,
+    *,
+    since: str | None,
+    count: int,
+    offset: int,
+) -> tuple[list[StoredPatient], int]:
+    """Versions newest first; instance history answers 404 for an unknown id."""
+    if patient_id is not None and uow.patients.get(check_id(patient_id)) is None:
+        raise NotFound(f"Patient/{patient_id} is not known")
+    since_at = None
+    if since is not None:
+        try:
+            since_at = parse_range(since)[0]
+        except ValueError:
+            raise InvalidRequest("'_since' is not a valid FHIR instant") from None
+    return uow.patients.history(patient_id, since=since_at, count=count, offset=offset)
+
+
+def prepare(body: Any, today: date) -> dict[str, Any]:
+    """Validate a Patient body and normalise its identifiers (400 / 422 on failure)."""
+    resource = validate_patient(body)
+    normalise_patient_identifiers(resource, today)
+    return resource
+
+
+def write(
+    uow: UnitOfWork,
+    patient_id: str,
+    resource: dict[str, Any],
+    previous: StoredPatient | None,
+    method: str,
+) -> StoredPatient:
+    """Store ``resource`` as the next version of ``patient_id`` with its indexes."""
+    now = utc_now()
+    version_id = 1 if previous is None else previous.version_id + 1
+    meta = {key: value for key, value in resource.get("meta", {}).items()
+            if key not in ("versionId", "lastUpdated")}
+    # A SUBSETTED tag describes one response, never the stored record.
+    if "tag" in meta:
+        meta["tag"] = [t for t in meta["tag"] if t.get("code") != "SUBSETTED"] or None
+        if meta["tag"] is None:
+            del meta["tag"]
+    resource["id"] = patient_id
+    resource["meta"] = {"versionId": str(version_id), "lastUpdated": instant(now), **meta}
+    resource = {"resourceType": "Patient", **resource}
+    index = index_patient(resource)
+    _check_links(uow, patient_id, index)
+    _check_identifiers(uow, patient_id, index)
+    data = orjson.dumps(resource)
+    uow.patients.save(patient_id, version_id, data, index, now, method)
+    return StoredPatient(patient_id, version_id, now, False, index.protected, data, method)
+
+
+def check_version(current: StoredPatient | None, if_match: str | None) -> None:
+    """``If-Match: W/"n"`` must name the current version (412 otherwise)."""
+    if if_match is None:
+        return
+    wanted = if_match.strip()
+    wanted = wanted[2:] if wanted.startswith("W/") else wanted
+    wanted = wanted.strip('"')
+    if not wanted.isdigit():
+        raise InvalidRequest("If-Match must be an ETag like W/\"3\"")
+    if current is None or current.deleted or current.version_id != int(wanted):
+        raise PreconditionFailed("If-Match does not name the current version of the Patient")
+
+
+def conditional_query(criteria: str, today: date) -> SearchQuery:
+    """Parse the search criteria of a conditional interaction."""
+    criteria = criteria.split("?", 1)[1] if "?" in criteria else criteria
+    query = parse_search(parse_qsl(criteria, keep_blank_values=True), default_count=2,
+                         max_count=2, strict=True)
+    if not query.clauses:
+        raise InvalidRequest("A conditional request needs at least one search parameter")
+    resolve_identifiers(query, today)
+    query.count, query.offset, query.sort = 2, 0, []
+    return query
+
+
+def resolve_identifiers(query: SearchQuery, today: date) -> None:
+    """Normalise ``identifier`` search values through the identity library."""
+    for clause in query.clauses:
+        if clause.type == "identifier" and clause.modifier != "missing":
+            clause.values = [
+                identifier_match(v, today) if isinstance(v, TokenValue) else v
+                for v in clause.values
+            ]
+
+
+def _matches(uow: UnitOfWork, query: SearchQuery, what: str) -> StoredPatient | None:
+    found = uow.patients.search(query, see_protected=True)
+    if len(found) > 1:
+        raise PreconditionFailed(f"The {what} criteria match more than one Patient")
+    return uow.patients.get(found[0].id) if found else None
+
+
+def _load(stored: StoredPatient) -> dict[str, Any]:
+    assert stored.resource is not None
+    loaded: dict[str, Any] = orjson.loads(stored.resource)
+    return loaded
+
+
+def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex) -> None:
+    for position, (target, _type) in enumerate(index.links):
+        where = [f"Patient.link[{position}].other"]
+        if target == patient_id:
+            raise BusinessRuleViolation("A Patient cannot link to itself", expression=where)
+        linked = uow.patients.get(target)
+        if linked is None or linked.deleted:
+            raise BusinessRuleViolation(
+                f"Patient.link[{position}] points at Patient/{target}, which does not exist",
+                expression=where,
+            )
+        # A person linked to a protected identity is protected too (domain.md §3.6).
+        index.protected = index.protected or linked.protected
+
+
+def _check_identifiers(uow: UnitOfWork, patient_id: str, index: PatientIndex) -> None:
+    if not index.active:
+        return
+    for (system, _value), holder in uow.patients.identifier_holders(index.identifiers).items():
+        if holder != patient_id:
+            raise Conflict(
+                f"Identifier {system or '(no system)'} with this value is already held by "
+                f"another active Patient (Patient/{holder}); use conditional create to get "
+                "or create",
+                expression=["Patient.identifier"],
+            )

@@ -1,0 +1,156 @@
+"""Test helpers: safe test identities and a running server.
+
+Personnummer fixtures use birth numbers 980–999 (the tax agency's test-person range,
+domain.md §3.9); nothing real-looking is ever created.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.identity import luhn
+
+PNR_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
+SNR_SYSTEM = "urn:oid:1.2.752.129.2.1.3.3"
+NRID_SYSTEM = "urn:oid:1.2.752.74.9.1"
+LRID_SYSTEM = "urn:oid:1.2.752.113.11.0.2.1.1.1"
+ROOT = Path(__file__).resolve().parent.parent
+_issued: set[str] = set()
+
+
+def make_pnr(birth: date | None = None, *, female: bool | None = None, snr: bool = False) -> str:
+    """A fresh valid personnummer (or samordningsnummer) with birth number 980–999."""
+    rng = random.Random()
+    while True:
+        day = birth or date(1940, 1, 1) + timedelta(days=rng.randrange(0, 80 * 365))
+        number = rng.randrange(980, 1000)
+        if female is not None and (number % 2 == 0) != female:
+            continue
+        dd = day.day + (60 if snr else 0)
+        body = f"{day:%y%m}{dd:02d}{number:03d}"
+        value = f"{day:%Y%m}{dd:02d}{number:03d}{luhn.check_digit([int(c) for c in body])}"
+        if value not in _issued:
+            _issued.add(value)
+            return value
+
+
+def unique_name(prefix: str = "Test") -> str:
+    """A family name no other test uses (letters only, so it folds predictably)."""
+    letters = "".join(random.choice("abcdefghjkmnpqrstuvxyz") for _ in range(10))
+    return f"{prefix}{letters}"
+
+
+def patient(family: str | None = None, *, pnr: str | None = None, given: str = "Testa",
+            birth: str | None = "1998-01-01", gender: str = "female",
+            **extra: Any) -> dict[str, Any]:
+    """A Patient resource for tests."""
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "name": [{"family": family or unique_name(), "given": [given]}],
+        "gender": gender,
+    }
+    if birth:
+        resource["birthDate"] = birth
+    if pnr:
+        resource["identifier"] = [{"system": PNR_SYSTEM, "value": pnr}]
+    resource.update(extra)
+    return resource
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Database:
+    """A fresh database for one test session: SQLite file or a new PostgreSQL database."""
+
+    url: str
+    drop: list[str] = field(default_factory=list)
+    admin_url: str | None = None
+
+    @classmethod
+    def fresh(cls, tmp: Path) -> Database:
+        configured = os.environ.get("DATABASE_URL")
+        if not configured or configured.startswith("sqlite"):
+            return cls(f"sqlite:///{tmp / 'fhir.db'}")
+        name = f"sweid_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(configured, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(configured).set(database=name).render_as_string(hide_password=False)
+        return cls(url, [name], configured)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    def dispose(self) -> None:
+        if not self.admin_url:
+            return
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.drop:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Server:
+    """A real gunicorn process serving the app on a free port."""
+
+    database: Database
+    env: dict[str, str] = field(default_factory=dict)
+    workers: int = 2
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/fhir"
+
+    def start(self) -> Server:
+        env = {**os.environ, "DATABASE_URL": self.database.url, "PORT": str(self.port),
+               "WORKERS": str(self.workers), **self.env}
+        subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True,
+                       cwd=ROOT, capture_output=True)
+        log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"sweid-{self.port}.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
+             "app.http:create_app()"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if requests.get(self.base + "/metadata", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
