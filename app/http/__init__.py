@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
+from types import ModuleType
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,13 @@ class FhirApi(Api):  # type: ignore[misc]
         return http_error_response(error)
 
 
+def operation_modules() -> list[ModuleType]:
+    """The operation modules of ``app.operations.MODULES``, imported."""
+    from app.operations import MODULES
+
+    return [importlib.import_module(f"app.operations.{name}") for name in MODULES]
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI application."""
     settings = settings or Settings.from_env()
@@ -56,6 +65,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.http import patient_routes, system_routes
 
     api.register_blueprint(system_routes.blp)
+    for module in operation_modules():
+        api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
     register_error_handlers(app)
 

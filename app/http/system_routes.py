@@ -16,7 +16,14 @@ blp = Blueprint("system", __name__, url_prefix="/fhir", description="System inte
 @blp.doc(summary="CapabilityStatement (FHIR 4.0.1)")
 def metadata() -> Response:
     """The CapabilityStatement."""
-    return fhir_response(capability_statement(base_url(), []))
+    from app.http import operation_modules
+    from app.operations.parameters import operation_definition
+
+    operations = []
+    for module in operation_modules():
+        definition = operation_definition(module.DEFINITION)
+        operations.append({"name": definition["code"], "definition": definition["url"]})
+    return fhir_response(capability_statement(base_url(), operations))
 
 
 @blp.route("", methods=["POST"])
