@@ -1,0 +1,62 @@
+"""Region Gävleborg reservnummer: date + two digits + ``M``/``K``/``X`` + digit (pattern only).
+
+Source: domain.md §2.5 (Inera's list of local reserve formats; example ``1965120701M1``).
+Stored as ``yyyymmddNNGN`` (display ``yyyymmdd-NNGN``); no check rule is known, so only
+the shape is checked and ``yyyymmdd`` must be a real calendar date (not after ``today``
+when given), described as the birth date. ``G`` looks like VGR's sex letter but no source
+says so, so no sex is described. Seed 002's ``19612121201M7`` matches no known rule and
+is refused here: outside this system it is an opaque value.
+
+>>> validate('19651207-01M1')
+'1965120701M1'
+>>> validate('1965120701M')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidLength: Gävleborg reserve number: the value must have 12 characters
+>>> validate('1965120701A1')  # doctest: +NORMALIZE_WHITESPACE
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidFormat: Gävleborg reserve number: the value must have the shape
+    yyyymmdd + 2 digits + M/K/X + digit
+>>> validate('1965123201M1')  # doctest: +NORMALIZE_WHITESPACE
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidComponent: Gävleborg reserve number: the date part is not a real
+    calendar date
+>>> from datetime import date
+>>> validate('2065120701M1', today=date(2024, 1, 17))
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidComponent: Gävleborg reserve number: the birth date lies in the future
+>>> describe('1965120701M1').birth_date
+datetime.date(1965, 12, 7)
+>>> format('1965120701M1')
+'19651207-01M1'
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.identity._pattern import PatternRule
+
+CODE = "gavleborg"
+NAME = "Region Gävleborg reservnummer"
+OID: str | None = "1.2.752.74.9.9"
+SYSTEM = "urn:oid:1.2.752.74.9.9"
+ALIASES: tuple[str, ...] = ()
+PRIORITY = 50
+GENERATABLE = False
+
+_RULE = PatternRule(
+    code=CODE,
+    label="Gävleborg reserve number",
+    pattern=re.compile(r"(?P<date>[0-9]{8})[0-9]{2}[MKX][0-9]"),
+    shape="yyyymmdd + 2 digits + M/K/X + digit",
+)
+
+normalise = _RULE.normalise
+validate = _RULE.validate
+is_valid = _RULE.is_valid
+describe = _RULE.describe
+format = _RULE.format

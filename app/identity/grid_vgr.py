@@ -1,0 +1,68 @@
+"""Gammal reservidentitet VGR (GRID): the old Befreg reserve formats of Västra Götaland.
+
+Source: domain.md §2 and §2.4 (seed 001, example ``19651207C123``). There is no rule and
+no check digit: a GRID is any 12 ASCII letters and digits, stored upper-case, kept
+searchable but never generated and ranked lowest among reserve identities in merges.
+The format is free, so nothing is described and there is no display hyphen.
+
+>>> validate(' 19651207c123 ')
+'19651207C123'
+>>> validate('19651207C12')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidLength: GRID VGR: the value must have 12 characters
+>>> validate('19651207C12!')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidFormat: GRID VGR: only letters A-Z and digits are allowed
+>>> describe('19651207C123').kind, format('19651207C123')
+('grid-vgr', '19651207C123')
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.identity._common import clean, is_upper_alnum, passes, require_length
+from app.identity.base import Description
+from app.identity.errors import InvalidFormat
+
+CODE = "grid-vgr"
+NAME = "Gammal reservidentitet VGR (GRID)"
+OID: str | None = "1.2.752.113.11.0.2.1.1.4"
+SYSTEM = "urn:oid:1.2.752.113.11.0.2.1.1.4"
+ALIASES: tuple[str, ...] = ()
+PRIORITY = 60
+GENERATABLE = False
+
+_LABEL = "GRID VGR"
+
+
+def normalise(value: str, *, today: date | None = None) -> str:
+    """Strip and upper-case; a free format has no display hyphen to drop."""
+    return clean(value, _LABEL, hyphen=False)
+
+
+def validate(value: str, *, today: date | None = None) -> str:
+    """The stored form, or a ValidationError (length, letter set)."""
+    text = normalise(value)
+    require_length(text, 12, _LABEL)
+    if not is_upper_alnum(text):
+        raise InvalidFormat(f"{_LABEL}: only letters A-Z and digits are allowed")
+    return text
+
+
+def is_valid(value: object, *, today: date | None = None) -> bool:
+    """Whether :func:`validate` accepts ``value``; never raises."""
+    return passes(validate, value, today)
+
+
+def describe(value: str, *, today: date | None = None) -> Description:
+    """Nothing can be read out of a free-format number."""
+    validate(value)
+    return Description(kind=CODE)
+
+
+def format(value: str) -> str:  # noqa: A001 - the stdnum name every kind shares
+    """The stored form itself."""
+    return validate(value)

@@ -1,0 +1,34 @@
+"""Region Halland reservnummer: the CareLink rule under Halland's own OID.
+
+Source: domain.md §2.5 ("same as CareLink"); the rule itself lives in
+:mod:`app.identity.carelink`.
+
+>>> validate('20190535-5622')
+'201905355622'
+>>> validate('201905355623')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidChecksum: Halland reserve number: the check digit does not match
+>>> format('201905355622')
+'20190535-5622'
+"""
+
+from __future__ import annotations
+
+from app.identity.carelink import make_rule
+
+CODE = "halland"
+NAME = "Region Halland reservnummer"
+OID: str | None = "1.2.752.74.9.6"
+SYSTEM = "urn:oid:1.2.752.74.9.6"
+ALIASES: tuple[str, ...] = ()
+PRIORITY = 50
+GENERATABLE = False
+
+_RULE = make_rule(CODE, "Halland reserve number")
+
+normalise = _RULE.normalise
+validate = _RULE.validate
+is_valid = _RULE.is_valid
+describe = _RULE.describe
+format = _RULE.format
