@@ -5,6 +5,18 @@ Source: domain.md §2.5 ("same as CareLink"); the rule itself lives in
 
 >>> validate('20190535-5622')
 '201905355622'
+>>> validate('20190535562')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidLength: Halland reserve number: the value must have 12 characters
+>>> validate('201913355622')
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidComponent: Halland reserve number: the month must be 01-12
+>>> validate('201905305622')  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+app.identity.errors.InvalidFormat: Halland reserve number: the value must have the shape ...
 >>> validate('201905355623')
 Traceback (most recent call last):
 ...
