@@ -9,6 +9,7 @@ belongs to at most one active Patient, as a partial unique index on SQLite and P
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -125,4 +126,67 @@ patient_link = Table(
     Column("type", String(16), nullable=False),
     Index("ix_patient_link_target", "target_id"),
     Index("ix_patient_link_patient", "patient_id"),
+)
+
+# --- $generate-reserve-id (domain.md §3.2): allocation counters and the log of every id ---
+# One row per (kind, key) — e.g. ("nrid", "2019-01-01|female") — holding the current NRID
+# series and the next running number in it. Writers lock the row (SELECT … FOR UPDATE on
+# PostgreSQL; SQLite write transactions are BEGIN IMMEDIATE), so processes and server
+# instances sharing the database never hand out the same number.
+reserve_counter = Table(
+    "reserve_counter",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("series", Integer, nullable=False),
+    Column("next_value", BigInteger, nullable=False),
+)
+
+# Every generated id, committed before anything else happens with it: "used once generated".
+reserve_id = Table(
+    "reserve_id",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(255), nullable=False),
+    Column("value", String(64), nullable=False),
+    Column("generated_at", DateTime, nullable=False),
+    Column("subject", String(255)),
+    Column("patient_id", String(64)),
+    Column("request_id", String(200)),
+    Index("uq_reserve_id_system_value", "system", "value", unique=True),
+    Index("ix_reserve_id_request", "request_id"),
+    Index("ix_reserve_id_patient", "patient_id"),
+)
+
+# Idempotency: one row per client requestId with a fingerprint of the request's parameters.
+reserve_request = Table(
+    "reserve_request",
+    metadata,
+    Column("request_id", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("subject", String(255)),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Resources the server writes about Patients (Provenance, AuditEvent): append-only,
+# searched through ``audit_resource_index`` (one row per searchable value).
+audit_resource = Table(
+    "audit_resource",
+    metadata,
+    Column("resource_type", String(40), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("recorded", DateTime, nullable=False),
+    Column("resource", LargeBinary, nullable=False),
+    Index("ix_audit_resource_recorded", "resource_type", "recorded"),
+)
+
+audit_resource_index = Table(
+    "audit_resource_index",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_type", String(40), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("param", String(32), nullable=False),
+    Column("value", String(255), nullable=False),
+    Index("ix_audit_resource_index_lookup", "resource_type", "param", "value"),
 )

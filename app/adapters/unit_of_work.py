@@ -7,7 +7,9 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from app.adapters.db import WRITE_OPTION
+from app.adapters.audit_repository import AuditRepository
 from app.adapters.patient_repository import PatientRepository
+from app.adapters.reserve_id_repository import ReserveIdRepository
 
 
 class UnitOfWork:
@@ -25,6 +27,8 @@ class UnitOfWork:
         conn.begin()
         self._conn = conn
         self.patients = PatientRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.reserve_ids = ReserveIdRepository(conn)
         return self
 
     def __exit__(

@@ -62,9 +62,10 @@ def create_app(settings: Settings | None = None) -> Flask:
                             x_prefix=1)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
     api = FhirApi(app)
-    from app.http import patient_routes, system_routes
+    from app.http import audit_routes, patient_routes, system_routes
 
     api.register_blueprint(system_routes.blp)
+    api.register_blueprint(audit_routes.blp)
     for module in operation_modules():
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)

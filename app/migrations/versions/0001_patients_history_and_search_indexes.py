@@ -1,4 +1,4 @@
-"""patients, history and search indexes
+"""patients, history, search indexes and audit resources
 
 Revision ID: 0001
 Revises: 
@@ -103,9 +103,28 @@ def upgrade() -> None:
         batch_op.create_index('ix_patient_token_param_code', ['param', 'code'], unique=False)
         batch_op.create_index('ix_patient_token_patient', ['patient_id'], unique=False)
 
+    op.create_table('audit_resource',
+    sa.Column('resource_type', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('recorded', sa.DateTime(), nullable=False),
+    sa.Column('resource', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('resource_type', 'id')
+    )
+    op.create_index('ix_audit_resource_recorded', 'audit_resource', ['resource_type', 'recorded'], unique=False)
+    op.create_table('audit_resource_index',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('resource_type', sa.String(length=40), nullable=False),
+    sa.Column('resource_id', sa.String(length=64), nullable=False),
+    sa.Column('param', sa.String(length=32), nullable=False),
+    sa.Column('value', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_audit_resource_index_lookup', 'audit_resource_index', ['resource_type', 'param', 'value'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('audit_resource_index')
+    op.drop_table('audit_resource')
     with op.batch_alter_table('patient_token', schema=None) as batch_op:
         batch_op.drop_index('ix_patient_token_patient')
         batch_op.drop_index('ix_patient_token_param_code')

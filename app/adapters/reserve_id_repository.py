@@ -1,0 +1,142 @@
+"""Reserve-id storage: allocation counters, the log of every generated id, idempotency keys.
+
+The counter row of a (kind, key) is the only place a running number comes from; it is read
+with a row lock (PostgreSQL ``SELECT … FOR UPDATE``; on SQLite the write transaction already
+holds the database write lock, ``BEGIN IMMEDIATE``), so concurrent writers in any process or
+server instance queue on it and never see the same value (domain.md §3.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from app.adapters.tables import reserve_counter, reserve_id, reserve_request
+
+
+@dataclass(frozen=True)
+class CounterState:
+    """Where a (kind, key) stands: the current series and the next running number in it."""
+
+    series: int
+    next_value: int
+
+
+@dataclass(frozen=True)
+class ReservedId:
+    """One row of the reserve-id log."""
+
+    system: str
+    value: str
+    generated_at: datetime
+    subject: str | None
+    patient_id: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """An idempotency key already used, with the fingerprint of its parameters."""
+
+    request_id: str
+    fingerprint: str
+    subject: str | None
+
+
+class ReserveIdRepository:
+    """Reads and writes reserve ids on one connection (inside a unit of work)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def lock_counter(self, kind: str, key: str) -> CounterState:
+        """The counter of (kind, key), locked until commit; created at series 1, value 0.
+
+        Two first users of a key may both insert: the loser gets an IntegrityError and the
+        caller's ``run_write`` runs it again, when it finds the winner's row.
+        """
+        stmt = select(reserve_counter.c.series, reserve_counter.c.next_value).where(
+            reserve_counter.c.kind == kind, reserve_counter.c.key == key
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            self.conn.execute(
+                insert(reserve_counter).values(kind=kind, key=key, series=1, next_value=0)
+            )
+            return CounterState(1, 0)
+        return CounterState(int(row.series), int(row.next_value))
+
+    def set_counter(self, kind: str, key: str, state: CounterState) -> None:
+        """Store where the (locked) counter stands now."""
+        self.conn.execute(
+            update(reserve_counter)
+            .where(reserve_counter.c.kind == kind, reserve_counter.c.key == key)
+            .values(series=state.series, next_value=state.next_value)
+        )
+
+    def record(self, system: str, values: Sequence[str], *, now: datetime,
+               subject: str | None, request_id: str | None) -> None:
+        """Log newly generated values (the unique index refuses any value seen before)."""
+        if values:
+            self.conn.execute(insert(reserve_id), [
+                {"system": system, "value": value, "generated_at": now, "subject": subject,
+                 "patient_id": None, "request_id": request_id}
+                for value in values
+            ])
+
+    def of_request(self, request_id: str) -> list[ReservedId]:
+        """The ids generated for an idempotency key, in the order they were generated."""
+        rows = self.conn.execute(
+            select(*_COLUMNS).where(reserve_id.c.request_id == request_id)
+            .order_by(reserve_id.c.id)
+        ).all()
+        return [ReservedId(*row) for row in rows]
+
+    def lock_ids(self, system: str, values: Sequence[str]) -> dict[str, str | None]:
+        """value → patient_id of logged ids, locked until commit (one filler at a time)."""
+        stmt = select(reserve_id.c.value, reserve_id.c.patient_id).where(
+            reserve_id.c.system == system, reserve_id.c.value.in_(list(values))
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return {row.value: row.patient_id for row in self.conn.execute(stmt)}
+
+    def assign_patient(self, system: str, value: str, patient_id: str) -> None:
+        """Note which Patient a logged id was given to."""
+        self.conn.execute(
+            update(reserve_id)
+            .where(reserve_id.c.system == system, reserve_id.c.value == value)
+            .values(patient_id=patient_id)
+        )
+
+    def get_request(self, request_id: str) -> StoredRequest | None:
+        """The stored idempotency key, locked until commit, or None."""
+        stmt = select(reserve_request.c.request_id, reserve_request.c.fingerprint,
+                      reserve_request.c.subject).where(
+            reserve_request.c.request_id == request_id)
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).first()
+        return StoredRequest(*row) if row else None
+
+    def add_request(self, request_id: str, fingerprint: str, subject: str | None,
+                    now: datetime) -> None:
+        """Remember an idempotency key (a concurrent twin loses on the primary key)."""
+        self.conn.execute(insert(reserve_request).values(
+            request_id=request_id, fingerprint=fingerprint, subject=subject, created_at=now))
+
+    def all(self, *, batch: int = 1000) -> Iterator[ReservedId]:
+        """Every logged id, oldest first (for ``python -m app reserve-ids list``)."""
+        result = self.conn.execution_options(yield_per=batch).execute(
+            select(*_COLUMNS).order_by(reserve_id.c.id))
+        for row in result:
+            yield ReservedId(*row)
+
+
+_COLUMNS = (reserve_id.c.system, reserve_id.c.value, reserve_id.c.generated_at,
+            reserve_id.c.subject, reserve_id.c.patient_id, reserve_id.c.request_id)
