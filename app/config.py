@@ -16,6 +16,12 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     default_page_size: int = 20
     max_page_size: int = 1000
+    #: domain.md §3.4: "empty" (default) leaves an unknown birth date empty; "minus-120-years"
+    #: uses today − 120 years for reserve identities generated without a birth date.
+    unknown_birth_date_policy: str = "empty"
+    #: NRID numbers per (birth date, sex, series) before rolling over to the next series;
+    #: None = the real capacity. Only tests set this (to exercise rollover).
+    reserve_series_capacity: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -27,7 +33,22 @@ class Settings:
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             default_page_size=int(env.get("DEFAULT_PAGE_SIZE", cls.default_page_size)),
             max_page_size=int(env.get("MAX_PAGE_SIZE", cls.max_page_size)),
+            unknown_birth_date_policy=_policy(env.get("UNKNOWN_BIRTH_DATE_POLICY")),
+            reserve_series_capacity=int(env["RESERVE_SERIES_CAPACITY"])
+            if env.get("RESERVE_SERIES_CAPACITY") else None,
         )
+
+
+UNKNOWN_BIRTH_DATE_POLICIES = ("empty", "minus-120-years")
+
+
+def _policy(value: str | None) -> str:
+    policy = (value or "empty").strip().lower()
+    if policy not in UNKNOWN_BIRTH_DATE_POLICIES:
+        raise ValueError(
+            f"UNKNOWN_BIRTH_DATE_POLICY must be one of {', '.join(UNKNOWN_BIRTH_DATE_POLICIES)}"
+        )
+    return policy
 
 
 def default_database_url() -> str:
