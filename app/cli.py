@@ -139,3 +139,26 @@ def list_reserve_ids() -> None:
         run_read(engine, dump)
     finally:
         engine.dispose()
+
+
+@main.command()
+@click.option("--check", is_flag=True,
+              help="Only report generated files that are missing or stale; exit 1 if any.")
+def profiles(check: bool) -> None:
+    """Write the fhir_profiles/ files derived from the identity registry.
+
+    The Patient profile, one NamingSystem per identity kind and the SNR status
+    terminology; hand-written files (OperationDefinitions …) are left alone.
+    """
+    from app import conformance
+
+    if check:
+        stale = conformance.stale_files()
+        for name in stale:
+            click.echo(f"stale: {name}")
+        if stale:
+            raise SystemExit(1)
+        click.echo("fhir_profiles/ is up to date")
+        return
+    for name in conformance.write_generated():
+        click.echo(f"wrote fhir_profiles/{name}")

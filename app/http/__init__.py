@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
-from types import ModuleType
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -18,6 +18,7 @@ from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.http.errors import http_error_response, register_error_handlers
+from app.http.fhir_io import response_type
 
 log = logging.getLogger("app.http")
 
@@ -62,10 +63,11 @@ def create_app(settings: Settings | None = None) -> Flask:
                             x_prefix=1)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
     api = FhirApi(app)
-    from app.http import audit_routes, patient_routes, system_routes
+    from app.http import audit_routes, conformance_routes, patient_routes, system_routes
 
     api.register_blueprint(system_routes.blp)
     api.register_blueprint(audit_routes.blp)
+    api.register_blueprint(conformance_routes.blp)
     for module in operation_modules():
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _start() -> None:
         g.request_id = request.headers.get("X-Request-Id") or str(uuid.uuid4())
         g.access = ANONYMOUS
+        if request.path.startswith("/fhir"):
+            response_type()  # 406 before any work when the client accepts nothing we write
 
     @app.after_request
     def _finish(response: Response) -> Response:

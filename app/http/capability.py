@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.conformance import PATIENT_PROFILE, TYPES
 from app.domain.search import PARAMETER_DOCS
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
@@ -31,7 +32,8 @@ def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[st
             "mode": "server",
             "resource": [{
                 "type": "Patient",
-                "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
+                "profile": PATIENT_PROFILE,
+                "supportedProfile": [PATIENT_PROFILE],
                 "interaction": [{"code": code} for code in INTERACTIONS],
                 "versioning": "versioned-update",
                 "readHistory": True,
@@ -43,7 +45,7 @@ def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[st
                 "searchInclude": ["Patient:link"],
                 "searchParam": search_params,
                 "operation": operations,
-            }],
+            }, *_conformance_resources()],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
         }],
     }
@@ -53,3 +55,32 @@ def _definition(name: str) -> str:
     if name.startswith("_"):
         return f"http://hl7.org/fhir/SearchParameter/Resource-{name[1:]}"
     return f"http://hl7.org/fhir/SearchParameter/Patient-{name}"
+
+
+_PARAM_TYPES = {"_id": "token", "url": "uri", "name": "string", "version": "token",
+                "status": "token", "value": "string", "code": "token", "type": "token",
+                "kind": "token", "base": "uri", "derivation": "token", "system": "uri"}
+
+
+def _conformance_resources() -> list[dict[str, Any]]:
+    """The read-only conformance types served from ``fhir_profiles/``."""
+    from app.http.conformance_routes import search_parameters
+
+    return [{
+        "type": rtype,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            {"name": name, "type": _PARAM_TYPES[name],
+             "definition": _conformance_definition(rtype, name)}
+            for name in search_parameters(rtype)
+        ],
+    } for rtype in TYPES]
+
+
+def _conformance_definition(resource_type: str, name: str) -> str:
+    if name.startswith("_"):
+        return f"http://hl7.org/fhir/SearchParameter/Resource-{name[1:]}"
+    shared = {"url", "name", "version", "status"}
+    if name in shared and resource_type != "SearchParameter":
+        return f"http://hl7.org/fhir/SearchParameter/conformance-{name}"
+    return f"http://hl7.org/fhir/SearchParameter/{resource_type}-{name}"

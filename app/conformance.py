@@ -1,0 +1,326 @@
+"""The conformance resources in ``fhir_profiles/``: loading them, and generating our own.
+
+Every JSON file in ``fhir_profiles/`` is served read-only under ``/fhir`` by resource type
+and id (api.md "Conformance resources"); :func:`resources` loads them once per process.
+Operation owners add their OperationDefinitions (and CodeSystems…) by hand; the files that
+follow from the identity registry — the Patient profile, one NamingSystem per identity
+kind, the SNR status CodeSystems/ValueSets and extension — are written by
+:func:`generate` (``python -m app profiles``) and a test checks the files equal its output,
+so a new kind in :data:`app.identity.registry.KINDS` cannot be forgotten here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from app.identity.base import IdentityKind
+from app.identity.registry import KINDS
+
+PROFILES = Path(__file__).resolve().parent.parent / "fhir_profiles"
+#: Canonical base of the resources this server defines (as in its OperationDefinitions).
+CANONICAL = "http://sweid.example/fhir"
+#: The resource types that ``fhir_profiles/`` may hold and the server serves.
+TYPES = ("StructureDefinition", "NamingSystem", "OperationDefinition", "CodeSystem",
+         "ValueSet", "SearchParameter")
+PATIENT_PROFILE = f"{CANONICAL}/StructureDefinition/sweid-patient"
+DATE = "2026-11-23"
+VERSION = "0.1.0"
+_COMMON = {"version": VERSION, "status": "active", "date": DATE, "publisher": "sweid-fhir"}
+
+# HL7 Sweden's aliases (domain.md §2): the systems a NamingSystem lists as type ``uri``.
+_DATE = r"[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+_NRID_LETTER = "[ABCDEFGHJKLMNPRSTUXYZ]"
+#: The stored form of each kind as a regular expression (shape only; check digits and
+#: calendar dates are the kind module's job). Pattern kinds take their module's own shape.
+_EXPLICIT_SHAPES = {
+    "pnr": _DATE + "[0-9]{4}",
+    "snr": r"[0-9]{4}(0[1-9]|1[0-2])(6[1-9]|[78][0-9]|9[01])[0-9]{4}",
+    "nrid": rf"(00|2[2-9]|[3-9][0-9])[0-9]{{6}}{_NRID_LETTER}{{2}}[0-9ABCDEFGHJKLMNPRSTUXYZ][0-9]",
+    "lrid-vgr": _DATE + "[KMX][0-9]{3}",
+    "grid-vgr": "[0-9A-Z]{12}",
+    "lma": r"\S(.{0,62}\S)?",
+}
+
+
+def format_regex(kind: IdentityKind) -> str:
+    """The regular expression (anchored, FHIRPath/JavaScript syntax) of a kind's stored form."""
+    shape = _EXPLICIT_SHAPES.get(kind.CODE)
+    if shape is None:
+        rule = getattr(kind, "_RULE", None)
+        if rule is None:
+            raise LookupError(f"no format regex for identity kind {kind.CODE}")
+        shape = re.sub(r"\(\?P<\w+>", "(", rule.pattern.pattern)
+    return f"^{shape}$"
+
+
+def format_description(kind: IdentityKind) -> str:
+    """The prose of a kind's module docstring (up to its doctests), without reST markup."""
+    text = (kind.__doc__ or kind.NAME).split(">>>")[0]
+    text = re.sub(r":\w+:`~?([^`]+)`", r"\1", text).replace("``", "")
+    return " ".join(text.split())
+
+
+# --- loading -------------------------------------------------------------------------------
+
+@cache
+def resources() -> dict[tuple[str, str], dict[str, Any]]:
+    """Every ``fhir_profiles/*.json`` by (resourceType, id); loaded once per process."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(PROFILES.glob("*.json")):
+        resource = json.loads(path.read_text("utf-8"))
+        key = (resource["resourceType"], resource["id"])
+        if key in found:
+            raise ValueError(f"{path.name}: {key[0]}/{key[1]} is defined twice")
+        found[key] = resource
+    return found
+
+
+def of_type(resource_type: str) -> list[dict[str, Any]]:
+    """The loaded resources of one type, in file order."""
+    return [res for (rtype, _), res in resources().items() if rtype == resource_type]
+
+
+# --- generation ----------------------------------------------------------------------------
+
+def naming_system(kind: IdentityKind) -> dict[str, Any]:
+    """The NamingSystem of one identity kind (api.md "Conformance resources")."""
+    unique: list[dict[str, Any]] = []
+    if kind.OID:
+        unique.append({"type": "oid", "value": kind.OID, "preferred": False})
+    unique.append({"type": "uri", "value": kind.SYSTEM, "preferred": True,
+                   "comment": "The system this server emits."})
+    unique += [{"type": "uri", "value": alias, "preferred": False,
+                "comment": "HL7 Sweden alias; accepted on input and search."}
+               for alias in kind.ALIASES]
+    issuer = "Skatteverket" if kind.CODE in ("pnr", "snr") else None
+    resource: dict[str, Any] = {
+        "resourceType": "NamingSystem",
+        "id": kind.CODE,
+        "url": f"{CANONICAL}/NamingSystem/{kind.CODE}",
+        "name": _pascal(kind.CODE),
+        "title": kind.NAME,
+        "status": "active",
+        "kind": "identifier",
+        "date": DATE,
+        "publisher": "sweid-fhir",
+        "responsible": issuer,
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                             "code": "NI" if kind.CODE in ("pnr", "snr") else "PRN"}]},
+        "description": format_description(kind),
+        "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "SE"}]}],
+        "usage": (f"Stored form matches {format_regex(kind)}. "
+                  f"Main-record priority {kind.PRIORITY} (lower is stronger, domain.md §3.5); "
+                  + ("generated by $generate-reserve-id." if kind.GENERATABLE
+                     else "never generated by this server.")),
+        "uniqueId": unique,
+    }
+    if issuer is None:
+        del resource["responsible"]
+    return resource
+
+
+SNR_STATUS = [
+    ("active", "Aktiv", "The samordningsnummer is in use."),
+    ("dormant", "Vilande", "Dormant after five years without renewal (delivered as "
+                           "deregistration code AN)."),
+    ("deceased", "Avliden", "The person has died (deregistration code AV)."),
+    ("deregistered", "Avregistrerad", "Deregistered for another reason; see the "
+                                      "deregistration reason."),
+]
+DEREGISTRATION_REASONS = [
+    ("AN", "Annan orsak / vilande", "Other reason; for a samordningsnummer: dormant "
+                                    "(vilande)."),
+    ("AV", "Avliden", "Deceased."),
+    ("GN", "Gammalt nummer", "Old personnummer replaced by a new one."),
+    ("GS", "Gammalt samordningsnummer", "Old samordningsnummer replaced by a new number."),
+    ("UV", "Utvandrad", "Emigrated."),
+    ("OB", "Obefintlig", "Missing (no longer reachable in the register)."),
+    ("TA", "Teknisk avregistrering", "Technical deregistration."),
+    ("AS", "Annullerat samordningsnummer", "Annulled samordningsnummer."),
+]
+
+
+def code_system(cs_id: str, title: str, description: str,
+                concepts: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """A complete CodeSystem with its all-codes ValueSet url."""
+    return {
+        "resourceType": "CodeSystem", "id": cs_id, "url": f"{CANONICAL}/CodeSystem/{cs_id}",
+        **_COMMON, "name": _pascal(cs_id), "title": title, "description": description,
+        "caseSensitive": True, "valueSet": f"{CANONICAL}/ValueSet/{cs_id}",
+        "content": "complete", "count": len(concepts),
+        "concept": [{"code": code, "display": display, "definition": definition}
+                    for code, display, definition in concepts],
+    }
+
+
+def value_set(cs_id: str, title: str) -> dict[str, Any]:
+    """The ValueSet of every code in one of our CodeSystems."""
+    return {
+        "resourceType": "ValueSet", "id": cs_id, "url": f"{CANONICAL}/ValueSet/{cs_id}",
+        **_COMMON, "name": _pascal(cs_id), "title": title,
+        "description": f"All codes of {CANONICAL}/CodeSystem/{cs_id}.",
+        "compose": {"include": [{"system": f"{CANONICAL}/CodeSystem/{cs_id}"}]},
+    }
+
+
+def snr_status_extension() -> dict[str, Any]:
+    """Extension: a samordningsnummer's status and deregistration reason (domain.md §2.1)."""
+    url = f"{CANONICAL}/StructureDefinition/snr-status"
+    base = "Extension.extension"
+
+    def sub(name: str, vs_id: str, short: str) -> list[dict[str, Any]]:
+        path = f"{base}:{name}"
+        return [
+            {"id": path, "path": base, "sliceName": name, "short": short, "min": 0,
+             "max": "1"},
+            {"id": f"{path}.url", "path": f"{base}.url", "fixedUri": name},
+            {"id": f"{path}.value[x]", "path": f"{base}.value[x]", "min": 1,
+             "type": [{"code": "code"}],
+             "binding": {"strength": "required",
+                         "valueSet": f"{CANONICAL}/ValueSet/{vs_id}"}},
+        ]
+
+    return {
+        "resourceType": "StructureDefinition", "id": "snr-status", "url": url, **_COMMON,
+        "name": "SnrStatus", "title": "Samordningsnummer status",
+        "description": "Status of the samordningsnummer (active, dormant, deceased, "
+                       "deregistered) and the tax agency's deregistration reason code.",
+        "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+        "context": [{"type": "element", "expression": "Patient"},
+                    {"type": "element", "expression": "Patient.identifier"}],
+        "type": "Extension",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
+        "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Extension", "path": "Extension", "short": "SNR status",
+             "definition": "Status and deregistration reason of a samordningsnummer."},
+            {"id": f"{base}", "path": base, "slicing": {
+                "discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}},
+            *sub("status", "snr-status", "active | dormant | deceased | deregistered"),
+            *sub("deregistrationReason", "deregistration-reason",
+                 "AN | AV | GN | GS | UV | OB | TA | AS"),
+            {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+            {"id": "Extension.value[x]", "path": "Extension.value[x]", "max": "0"},
+        ]},
+    }
+
+
+def patient_profile(extensions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Patient profile: identifier sliced by system, one slice per identity kind with
+    its format as an invariant, and the extensions whose context is Patient."""
+    elements: list[dict[str, Any]] = [
+        {"id": "Patient", "path": "Patient",
+         "short": "A person identified by Swedish person identities",
+         "definition": "Patient whose identifiers are Swedish person identities, each "
+                       "with its issuing domain as urn:oid:<OID> (domain.md §2)."},
+    ]
+    ext_urls = sorted(ext["url"] for ext in extensions
+                      if any(c.get("expression") == "Patient" for c in ext.get("context", [])))
+    if ext_urls:
+        elements.append({"id": "Patient.extension", "path": "Patient.extension", "slicing": {
+            "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}})
+        for url in ext_urls:
+            name = url.rsplit("/", 1)[-1]
+            elements.append({"id": f"Patient.extension:{name}", "path": "Patient.extension",
+                             "sliceName": name, "min": 0, "max": "1",
+                             "type": [{"code": "Extension", "profile": [url]}]})
+    elements.append({
+        "id": "Patient.identifier", "path": "Patient.identifier",
+        "slicing": {"discriminator": [{"type": "value", "path": "system"}],
+                    "ordered": False, "rules": "open",
+                    "description": "One slice per known identity kind; other systems are "
+                                   "stored opaque."},
+        "constraint": [{
+            "key": "sweid-1", "severity": "error",
+            "human": "An identifier that names its system has a value",
+            "expression": "system.exists() implies value.exists()",
+        }],
+    })
+    for index, kind in enumerate(KINDS, start=2):
+        slice_id = f"Patient.identifier:{kind.CODE}"
+        elements += [
+            {"id": slice_id, "path": "Patient.identifier", "sliceName": kind.CODE,
+             "short": kind.NAME, "definition": format_description(kind), "min": 0,
+             "max": "*",
+             "constraint": [{
+                 "key": f"sweid-{index}", "severity": "error",
+                 "human": f"{kind.NAME}: the value has the stored form {format_regex(kind)}",
+                 "expression": f"value.matches('{format_regex(kind)}')",
+             }]},
+            {"id": f"{slice_id}.system", "path": "Patient.identifier.system", "min": 1,
+             "fixedUri": kind.SYSTEM},
+            {"id": f"{slice_id}.value", "path": "Patient.identifier.value", "min": 1},
+        ]
+    return {
+        "resourceType": "StructureDefinition", "id": "sweid-patient", "url": PATIENT_PROFILE,
+        **_COMMON, "name": "SweidPatient", "title": "Patient with Swedish person identities",
+        "description": "Profile on R4 Patient: identifier sliced by system, one slice per "
+                       "identity kind this server knows (personnummer, samordningsnummer, "
+                       "national and regional reserve identities, LMA-nummer) with the "
+                       "stored form as an invariant.",
+        "fhirVersion": "4.0.1", "kind": "resource", "abstract": False, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint", "differential": {"element": elements},
+    }
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    """The generated files of ``fhir_profiles/``: file name → resource."""
+    out: dict[str, dict[str, Any]] = {}
+    terminologies = [("snr-status", "Samordningsnummer status",
+                      "Status of a samordningsnummer (domain.md §2.1).", SNR_STATUS),
+                     ("deregistration-reason", "Deregistration reason",
+                      "The tax agency's deregistration codes of a personnummer or "
+                      "samordningsnummer (domain.md §2.1).", DEREGISTRATION_REASONS)]
+    for cs_id, title, description, concepts in terminologies:
+        out[f"CodeSystem-{cs_id}.json"] = code_system(cs_id, title, description, concepts)
+        out[f"ValueSet-{cs_id}.json"] = value_set(cs_id, title)
+    extension = snr_status_extension()
+    out["StructureDefinition-snr-status.json"] = extension
+    hand_written = [res for (rtype, _), res in _files_on_disk().items()
+                    if rtype == "StructureDefinition" and res.get("type") == "Extension"
+                    and res["id"] != extension["id"]]
+    out["StructureDefinition-sweid-patient.json"] = patient_profile([extension, *hand_written])
+    for kind in KINDS:
+        out[f"NamingSystem-{kind.CODE}.json"] = naming_system(kind)
+    return out
+
+
+def dumps(resource: dict[str, Any]) -> str:
+    """The file text of a resource (stable, diff-friendly)."""
+    return json.dumps(resource, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_generated(directory: Path = PROFILES) -> list[str]:
+    """Write every generated file whose content differs; the names written."""
+    changed = []
+    for name, resource in generate().items():
+        path = directory / name
+        text = dumps(resource)
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+            changed.append(name)
+    return changed
+
+
+def stale_files(directory: Path = PROFILES) -> list[str]:
+    """Generated files that are missing or differ from the generator's output."""
+    return [name for name, resource in generate().items()
+            if not (directory / name).exists()
+            or (directory / name).read_text("utf-8") != dumps(resource)]
+
+
+def _files_on_disk() -> dict[tuple[str, str], dict[str, Any]]:
+    found = {}
+    for path in sorted(PROFILES.glob("*.json")):
+        resource = json.loads(path.read_text("utf-8"))
+        found[(resource["resourceType"], resource["id"])] = resource
+    return found
+
+
+def _pascal(code: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[-_]", code))
