@@ -127,28 +127,33 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}/fhir"
 
+    @property
+    def log_path(self) -> Path:
+        """Where the server's stdout and stderr go."""
+        return Path(os.environ.get("TMPDIR", "/tmp")) / f"sweid-{self.port}.log"
+
     def start(self) -> Server:
         env = {**os.environ, "DATABASE_URL": self.database.url, "PORT": str(self.port),
                "WORKERS": str(self.workers), **self.env}
         subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True,
                        cwd=ROOT, capture_output=True)
-        log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"sweid-{self.port}.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
-             "app.http:create_app()"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
+                 "app.http:create_app()"],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}")
             try:
-                if requests.get(self.base + "/metadata", timeout=1).status_code == 200:
+                if requests.get(self.base + "/metadata", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("server did not start within 30 s")
+        raise RuntimeError("server did not start within 60 s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, false, func, insert, select, update
+from sqlalchemy import Connection, delete, false, func, insert, select, update
 
 from app.adapters.patient_search import count_select, search_select
 from app.adapters.tables import (
@@ -148,7 +148,8 @@ class PatientRepository:
 
     def count(self, query: SearchQuery, *, see_protected: bool) -> int:
         """How many Patients match."""
-        return int(self.conn.execute(count_select(query, see_protected=see_protected)).scalar())
+        total = self.conn.execute(count_select(query, see_protected=see_protected)).scalar()
+        return int(total or 0)
 
     def link_targets(self, ids: Sequence[str]) -> list[str]:
         """Ids the given Patients link to."""
@@ -245,7 +246,7 @@ _HISTORY_COLUMNS = (
 )
 
 
-def _stored(row: Row[Any]) -> StoredPatient:
+def _stored(row: Any) -> StoredPatient:
     mapping = row._mapping
     return StoredPatient(
         id=mapping["id"],

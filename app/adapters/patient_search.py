@@ -79,7 +79,8 @@ def _missing(clause: Clause) -> ColumnElement[bool]:
     wanted_missing = bool(clause.values[0])
     column = _COLUMN_OF.get(clause.type)
     if column is not None:
-        return column.is_(None) if wanted_missing else column.is_not(None)
+        missing: ColumnElement[bool] = column.is_(None) if wanted_missing else column.is_not(None)
+        return missing
     present = patient.c.id.in_(_index_ids(clause))
     return not_(present) if wanted_missing else present
 
@@ -89,10 +90,7 @@ def _index_ids(clause: Clause) -> Select[Any]:
         return select(patient_identifier.c.patient_id)
     if clause.type == "link":
         return select(patient_link.c.patient_id)
-    if clause.type == "string":
-        table = patient_string
-    else:
-        table = patient_token
+    table = patient_string if clause.type == "string" else patient_token
     return select(table.c.patient_id).where(table.c.param == clause.name)
 
 

@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from app.adapters.db import make_engine
 from app.config import Settings
@@ -28,6 +29,13 @@ class Extension:
     """What the app holds for the request handlers."""
 
     engine: Engine
+
+
+class ResourceTypeConverter(BaseConverter):
+    """A FHIR resource type name in a URL (capitalised), so that lower-case system paths
+    such as ``metadata`` keep their own 405 answers."""
+
+    regex = "[A-Z][A-Za-z]{1,63}"
 
 
 class FhirApi(Api):  # type: ignore[misc]
@@ -62,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1,  # type: ignore[method-assign]
                             x_prefix=1)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
+    app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
     from app.http import audit_routes, conformance_routes, patient_routes, system_routes
 

@@ -21,8 +21,8 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError, InvalidRequest
 from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
-from app.http.query import parse_query
 from app.http.presentation import patient_body, searchset
+from app.http.query import parse_query
 from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
@@ -85,7 +85,7 @@ def _parse_entry(position: int, entry: Any) -> Entry:
 
 
 def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
-    assigned = {
+    assigned: dict[str | None, str] = {
         e.full_url: str(uuid.uuid4())
         for e in entries
         if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from email.utils import format_datetime
-from datetime import timezone
 from typing import Any
 
 import orjson
@@ -78,7 +78,7 @@ def base_url() -> str:
 
 def version_headers(stored: StoredPatient) -> dict[str, str]:
     """ETag, Last-Modified and Location of a stored version."""
-    last_modified = format_datetime(stored.last_updated.replace(tzinfo=timezone.utc), usegmt=True)
+    last_modified = format_datetime(stored.last_updated.replace(tzinfo=UTC), usegmt=True)
     return {
         "ETag": f'W/"{stored.version_id}"',
         "Last-Modified": last_modified,

@@ -17,8 +17,8 @@ from app.http.fhir_io import (
     read_json_body,
     version_headers,
 )
-from app.http.query import parse_query
 from app.http.presentation import history_bundle, patient_body, searchset
+from app.http.query import parse_query
 from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
@@ -184,7 +184,7 @@ def _history(patient_id: str | None, path: str) -> Response:
                                         query.count, query.offset))
 
 
-@blp.route("/<resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@blp.route("/<resource_type:resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 @blp.doc(summary="Any other resource type: 404 OperationOutcome")
 def unknown_type(resource_type: str) -> Response:
     """Resource types this server does not hold."""

@@ -10,6 +10,20 @@ from pydantic import ValidationError
 from app.domain.errors import InvalidRequest
 
 MAX_REPORTED = 5
+#: Patient elements with a *required* binding in FHIR R4: only these codes are valid.
+REQUIRED_CODES: dict[tuple[str, ...], frozenset[str]] = {
+    ("gender",): frozenset({"male", "female", "other", "unknown"}),
+    ("contact", "gender"): frozenset({"male", "female", "other", "unknown"}),
+    ("link", "type"): frozenset({"replaced-by", "replaces", "refer", "seealso"}),
+    ("identifier", "use"): frozenset({"usual", "official", "temp", "secondary", "old"}),
+    ("name", "use"): frozenset({"usual", "official", "temp", "nickname", "anonymous", "old",
+                                "maiden"}),
+    ("telecom", "system"): frozenset({"phone", "fax", "email", "pager", "url", "sms",
+                                      "other"}),
+    ("telecom", "use"): frozenset({"home", "work", "temp", "old", "mobile"}),
+    ("address", "use"): frozenset({"home", "work", "temp", "old", "billing"}),
+    ("address", "type"): frozenset({"postal", "physical", "both"}),
+}
 
 
 def validate_patient(data: Any) -> dict[str, Any]:
@@ -37,7 +51,32 @@ def validate_patient(data: Any) -> dict[str, Any]:
     except (ValueError, TypeError) as err:
         raise InvalidRequest(f"Invalid Patient: {type(err).__name__}") from None
     dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, by_alias=True)
+    _check_required_codes(dumped)
     return dumped
+
+
+def _check_required_codes(resource: dict[str, Any]) -> None:
+    for path, allowed in REQUIRED_CODES.items():
+        for where, code in _values_at(resource, path, "Patient"):
+            if code not in allowed:
+                raise InvalidRequest(
+                    f"{where}: not a code of its required value set ({', '.join(sorted(allowed))})",
+                    expression=[where],
+                )
+
+
+def _values_at(node: Any, path: tuple[str, ...], where: str) -> list[tuple[str, Any]]:
+    if not path:
+        return [(where, node)]
+    child = node.get(path[0]) if isinstance(node, dict) else None
+    if child is None:
+        return []
+    if isinstance(child, list):
+        found = []
+        for position, item in enumerate(child):
+            found += _values_at(item, path[1:], f"{where}.{path[0]}[{position}]")
+        return found
+    return _values_at(child, path[1:], f"{where}.{path[0]}")
 
 
 def _fhirpath(location: tuple[int | str, ...]) -> str:

@@ -260,9 +260,13 @@ def write(
         meta["tag"] = [t for t in meta["tag"] if t.get("code") != "SUBSETTED"] or None
         if meta["tag"] is None:
             del meta["tag"]
-    resource["id"] = patient_id
-    resource["meta"] = {"versionId": str(version_id), "lastUpdated": instant(now), **meta}
-    resource = {"resourceType": "Patient", **resource}
+    rest = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
+    resource = {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "meta": {"versionId": str(version_id), "lastUpdated": instant(now), **meta},
+        **rest,
+    }
     index = index_patient(resource)
     _check_links(uow, patient_id, index)
     _check_identifiers(uow, patient_id, index)

@@ -1,0 +1,100 @@
+"""Bad input gets an OperationOutcome with the right status — never a 500 or HTML."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support import PNR_SYSTEM, patient
+
+
+def assert_outcome(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body
+
+
+def test_invalid_personnummer_is_a_422_naming_the_identifier_and_the_rule(base, http):
+    body = patient(identifier=[{"system": PNR_SYSTEM, "value": "19980101-9815"}])
+    outcome = assert_outcome(http.post(f"{base}/Patient", json=body), 422)
+    issue = outcome["issue"][0]
+    assert issue["expression"] == ["Patient.identifier[0].value"]
+    assert "check digit" in issue["diagnostics"]
+    assert "9815" not in issue["diagnostics"]
+
+
+def test_seed_trap_samordningsnummer_is_refused(base, http):
+    body = patient(identifier=[{"system": "urn:oid:1.2.752.129.2.1.3.3",
+                                "value": "19651267-3245"}])
+    assert_outcome(http.post(f"{base}/Patient", json=body), 422)
+
+
+def test_unknown_oid_systems_are_stored_verbatim(base, http):
+    body = patient(identifier=[{"system": "urn:oid:1.2.3.4.5", "value": " Abc-123 "}])
+    created = http.post(f"{base}/Patient", json=body).json()
+    assert created["identifier"][0] == {"system": "urn:oid:1.2.3.4.5", "value": "Abc-123"}
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"{not json", 400),
+    (b"[]", 400),
+    (b'{"resourceType": "Observation"}', 400),
+    (b'{"resourceType": "Patient", "birthDate": "1998-13-01"}', 400),
+    (b'{"resourceType": "Patient", "shoeSize": 42}', 400),
+    (b'{"resourceType": "Patient", "gender": "robot"}', 400),
+    (b"", 400),
+])
+def test_unparseable_or_invalid_bodies_are_400(base, http, body, status):
+    response = http.post(f"{base}/Patient", data=body)
+    assert_outcome(response, status)
+
+
+def test_wrong_content_type_is_415(base):
+    response = requests.post(f"{base}/Patient", data="<Patient/>",
+                             headers={"Content-Type": "text/plain"})
+    assert_outcome(response, 415)
+
+
+def test_unsupported_accept_is_406(base):
+    response = requests.get(f"{base}/Patient", headers={"Accept": "text/html"})
+    assert_outcome(response, 406)
+    assert_outcome(requests.get(f"{base}/Patient", params={"_format": "turtle"}), 406)
+
+
+def test_body_larger_than_the_limit_is_413(base, http):
+    huge = patient(text={"status": "generated",
+                         "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
+                                + "x" * (6 * 1024 * 1024) + "</div>"})
+    assert_outcome(http.post(f"{base}/Patient", json=huge), 413)
+
+
+def test_unknown_resource_types_and_routes_are_404(base, http):
+    assert_outcome(http.get(f"{base}/Observation"), 404)
+    assert_outcome(http.get(f"{base}/Observation/1/2/3"), 404)
+    assert_outcome(http.get(f"{base}/Patient/unknown-id"), 404)
+
+
+def test_bad_ids_and_versions(base, http):
+    assert_outcome(http.get(f"{base}/Patient/{'x' * 65}"), 400)
+    created = http.post(f"{base}/Patient", json=patient()).json()
+    assert_outcome(http.get(f"{base}/Patient/{created['id']}/_history/abc"), 404)
+    assert_outcome(http.put(f"{base}/Patient/{created['id']}", json=created,
+                            headers={"If-Match": "garbage"}), 400)
+
+
+def test_wrong_method_is_405(base, http):
+    assert_outcome(http.delete(f"{base}/metadata"), 405)
+    assert_outcome(http.post(f"{base}/Patient/_history", json={}), 405)
+
+
+def test_metadata_is_a_capability_statement_for_fhir_4_0_1(base, http):
+    statement = http.get(f"{base}/metadata").json()
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.0.1"
+    patient_entry = statement["rest"][0]["resource"][0]
+    params = {p["name"] for p in patient_entry["searchParam"]}
+    assert {"identifier", "birthdate", "name", "family", "given", "_security"} <= params
+    interactions = {i["code"] for i in patient_entry["interaction"]}
+    assert {"read", "vread", "update", "patch", "delete", "create", "search-type"} <= interactions
