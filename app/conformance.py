@@ -100,9 +100,9 @@ def naming_system(kind: IdentityKind) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "NamingSystem",
         "id": kind.CODE,
-        "url": f"{CANONICAL}/NamingSystem/{kind.CODE}",
+        # R4 NamingSystem has no url, version or title (they came in R5): the
+        # independent validator refused them. The kind's name is in ``description``.
         "name": _pascal(kind.CODE),
-        "title": kind.NAME,
         "status": "active",
         "kind": "identifier",
         "date": DATE,
@@ -110,7 +110,7 @@ def naming_system(kind: IdentityKind) -> dict[str, Any]:
         "responsible": issuer,
         "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
                              "code": "NI" if kind.CODE in ("pnr", "snr") else "PRN"}]},
-        "description": format_description(kind),
+        "description": f"{kind.NAME}. {format_description(kind)}",
         "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "SE"}]}],
         "usage": (f"Stored form matches {format_regex(kind)}. "
                   f"Main-record priority {kind.PRIORITY} (lower is stronger, domain.md §3.5); "
