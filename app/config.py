@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -22,6 +22,21 @@ class Settings:
     #: NRID numbers per (birth date, sex, series) before rolling over to the next series;
     #: None = the real capacity. Only tests set this (to exercise rollover).
     reserve_series_capacity: int | None = None
+    #: Authentication (api.md "Access control"). None of these set → open development mode.
+    #: Shared HS256 secret (tests, development).
+    jwt_hs256_secret: str | None = field(default=None, repr=False)
+    #: PEM public key (RSA → RS256, EC P-256 → ES256) for production tokens.
+    jwt_public_key_file: str | None = None
+    #: Local JWKS JSON file (keys chosen by ``kid``); never downloaded.
+    jwks_file: str | None = None
+    #: Required ``aud`` / ``iss`` of tokens when set.
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    @property
+    def auth_configured(self) -> bool:
+        """Whether tokens are required (False: open development mode)."""
+        return bool(self.jwt_hs256_secret or self.jwt_public_key_file or self.jwks_file)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,6 +51,11 @@ class Settings:
             unknown_birth_date_policy=_policy(env.get("UNKNOWN_BIRTH_DATE_POLICY")),
             reserve_series_capacity=int(env["RESERVE_SERIES_CAPACITY"])
             if env.get("RESERVE_SERIES_CAPACITY") else None,
+            jwt_hs256_secret=env.get("JWT_HS256_SECRET") or None,
+            jwt_public_key_file=env.get("JWT_PUBLIC_KEY_FILE") or None,
+            jwks_file=env.get("JWKS_FILE") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
         )
 
 

@@ -5,10 +5,21 @@ outputs — passes through :func:`present`. For a protected person (domain.md §
 label ``sekretessmarkering`` or ``skyddadFolkbokforing``, or linked to such a person) a caller
 without ``protected-identity`` gets only identity, name, gender, birth date, county, active,
 links and the security labels, tagged SUBSETTED.
+
+Who is protected is decided at write time (``app.services.patients``, the ``protected`` flag
+stored with every version): own labels, patient type "Oklar", or a Patient connected through
+``Patient.link`` (either direction, any depth) that is protected.
+
+Disclosures: whenever :func:`present`/:func:`present_dict` hand out a protected record
+UNMASKED (the caller has ``protected-identity``), the Patient id is noted in the current
+request's collector (:func:`collect_disclosures`, started by the HTTP layer for each
+request); the HTTP layer writes one AuditEvent per request for them. Code that builds
+outputs only has to call :func:`present` — the audit follows.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -22,6 +33,9 @@ KEPT_ADDRESS_PARTS = ("district", "state", "country")
 KEPT_META = ("versionId", "lastUpdated", "security", "tag", "profile")
 
 
+_disclosures: ContextVar[list[str] | None] = ContextVar("sweid_disclosures", default=None)
+
+
 def must_mask(protected: bool, access: Access) -> bool:
     """Whether a record with this protection flag is withheld from this caller."""
     return protected and not access.see_protected
@@ -30,13 +44,38 @@ def must_mask(protected: bool, access: Access) -> bool:
 def present(resource: bytes, protected: bool, access: Access) -> bytes:
     """The bytes of a stored Patient as this caller may see them."""
     if not must_mask(protected, access):
+        if protected:
+            _note_disclosure(orjson.loads(resource).get("id"))
         return resource
     return orjson.dumps(mask(orjson.loads(resource)))
 
 
 def present_dict(resource: dict[str, Any], protected: bool, access: Access) -> dict[str, Any]:
     """Like :func:`present`, for a resource already parsed."""
-    return mask(resource) if must_mask(protected, access) else resource
+    if must_mask(protected, access):
+        return mask(resource)
+    if protected:
+        _note_disclosure(resource.get("id"))
+    return resource
+
+
+def collect_disclosures() -> list[str]:
+    """Start collecting, for the current request (context), the ids of protected Patients
+    handed out unmasked; returns the list that fills up."""
+    collected: list[str] = []
+    _disclosures.set(collected)
+    return collected
+
+
+def disclosures() -> list[str]:
+    """The ids collected so far in this context (empty when not collecting)."""
+    return list(dict.fromkeys(_disclosures.get() or []))
+
+
+def _note_disclosure(patient_id: Any) -> None:
+    collected = _disclosures.get()
+    if collected is not None and isinstance(patient_id, str):
+        collected.append(patient_id)
 
 
 def mask(resource: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +109,20 @@ def restore_withheld(incoming: dict[str, Any], stored: dict[str, Any]) -> dict[s
             restored[key] = value
     if "address" in stored:
         restored["address"] = stored["address"]
-    # The caller may not lift the protection it could not see past.
+    # The caller may not lift the protection it could not see past: the security labels stay,
+    # and so do the links (a Patient protected through a link would otherwise lose its
+    # protection — and its withheld data would be shown to this caller).
     restored["meta"] = {**incoming.get("meta", {}), "security": stored["meta"].get("security", [])}
+    if not restored["meta"]["security"]:
+        del restored["meta"]["security"]
+    links = list(stored.get("link", []))
+    kept = {_link_key(link) for link in links}
+    links += [link for link in incoming.get("link", []) if _link_key(link) not in kept]
+    restored.pop("link", None)
+    if links:
+        restored["link"] = links
     return restored
+
+
+def _link_key(link: dict[str, Any]) -> str:
+    return str(link.get("other", {}).get("reference", ""))

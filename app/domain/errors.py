@@ -80,3 +80,20 @@ class InvalidIdentifier(BusinessRuleViolation):
     """An identifier value breaks its kind's rule (domain.md §2)."""
 
     code = "value"
+
+
+class Unauthorized(DomainError):
+    """No bearer token, or one that does not verify (signature, expiry, audience…)."""
+
+    code = "login"
+
+    def __init__(self, message: str, *, error: str | None = "invalid_token") -> None:
+        super().__init__(message)
+        #: The RFC 6750 ``error`` of the WWW-Authenticate challenge (None: no token sent).
+        self.error = error
+
+
+class Forbidden(DomainError):
+    """The token is valid but its scopes do not allow the interaction."""
+
+    code = "forbidden"

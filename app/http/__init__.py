@@ -18,8 +18,10 @@ from werkzeug.routing import BaseConverter
 from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
+from app.http import auth
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
+from app.masking import collect_disclosures
 
 log = logging.getLogger("app.http")
 
@@ -55,6 +57,9 @@ def operation_modules() -> list[ModuleType]:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI application."""
     settings = settings or Settings.from_env()
+    if not logging.getLogger().handlers:  # under gunicorn: request logs and warnings to stderr
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,
@@ -81,16 +86,22 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
     register_error_handlers(app)
+    auth.install(app, settings)
 
     @app.before_request
     def _start() -> None:
         g.request_id = request.headers.get("X-Request-Id") or str(uuid.uuid4())
         g.access = ANONYMOUS
+        collect_disclosures()
+        g.access = auth.authenticate()  # 401
+        auth.authorise()  # 403
         if request.path.startswith("/fhir"):
             response_type()  # 406 before any work when the client accepts nothing we write
 
     @app.after_request
     def _finish(response: Response) -> Response:
+        # An AuditEvent for every protected record this response shows unmasked.
+        response = auth.audit_disclosures(response)
         response.headers["X-Request-Id"] = g.get("request_id", "")
         # The path only: query strings carry identifiers (style.md "Masking and logs").
         log.info("%s %s %s %s", g.get("request_id"), request.method, request.path,

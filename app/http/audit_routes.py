@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from app.domain.errors import InvalidRequest, MethodNotAllowed, NotFound
 from app.domain.fhirdate import instant, parse_range, utc_now
+from app.http.auth import authenticated, requires
 from app.http.fhir_io import base_url, fhir_response
 from app.http.query import parse_query
 from app.services.transactions import run_read
@@ -39,6 +40,7 @@ def _reference_values(value: str) -> list[str]:
 @blp.route("/<any(Provenance, AuditEvent):resource_type>", methods=["GET"])
 @blp.doc(summary="Search Provenance (target, agent, recorded) or AuditEvent (entity, agent, "
                  "date, type, subtype, outcome)")
+@requires("<resource_type>", "s", interaction="search-type")
 def search(resource_type: str) -> Response:
     """Search the server's own records about Patients."""
     pairs = list(request.args.items(multi=True))
@@ -70,6 +72,7 @@ def search(resource_type: str) -> Response:
 
 @blp.route("/<any(Provenance, AuditEvent):resource_type>/<resource_id>", methods=["GET"])
 @blp.doc(summary="Read one Provenance or AuditEvent")
+@requires("<resource_type>", "r", interaction="read")
 def read(resource_type: str, resource_id: str) -> Response:
     """Read."""
     row = run_read(_engine(), lambda uow: uow.audit.get(resource_type, resource_id))
@@ -80,6 +83,7 @@ def read(resource_type: str, resource_id: str) -> Response:
 
 @blp.route("/<any(Provenance, AuditEvent):resource_type>", methods=["POST", "PUT", "DELETE"])
 @blp.doc(summary="Refused: only the server writes these records")
+@authenticated()
 def refuse_write(resource_type: str) -> Response:
     """Clients cannot write the server's records."""
     raise MethodNotAllowed(f"{resource_type} is written by the server only")

@@ -19,6 +19,7 @@ from flask import Response, current_app, g
 
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError, InvalidRequest
+from app.http.auth import check
 from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.presentation import patient_body, searchset
@@ -28,6 +29,8 @@ from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
+#: The scope letter each writing entry needs (app.http.auth); GET needs r (read) or s.
+WRITE_PERMISSIONS = {"POST": "c", "PUT": "u", "PATCH": "u", "DELETE": "d"}
 REASONS = {200: "OK", 201: "Created", 204: "No Content"}
 
 
@@ -53,6 +56,7 @@ def bundle_endpoint() -> Response:
     kind = bundle.get("type")
     if kind not in ("batch", "transaction"):
         raise InvalidRequest("The Bundle type must be batch or transaction")
+    g.interaction = kind  # the AuditEvent subtype of what the response discloses
     entries = [_parse_entry(i, e) for i, e in enumerate(bundle.get("entry") or [])]
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":
@@ -118,6 +122,7 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, A
         raise InvalidRequest(f"Resource type {parts[0][:40]!r} is not supported")
     today = date.today()
     instance = parts[1] if len(parts) > 1 else None
+    check("Patient", WRITE_PERMISSIONS.get(entry.method) or ("r" if instance else "s"))
     if entry.method == "POST" and instance is None:
         return _written(patients.create(uow, entry.resource, if_none_exist=entry.if_none_exist,
                                         today=today, new_id=new_id))

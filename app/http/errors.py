@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[domain.DomainError], int] = {
     domain.InvalidRequest: 400,
+    domain.Unauthorized: 401,
+    domain.Forbidden: 403,
     domain.NotFound: 404,
     domain.MethodNotAllowed: 405,
     domain.NotAcceptable: 406,
@@ -46,7 +48,14 @@ def status_of(error: domain.DomainError) -> int:
 def domain_error_response(error: domain.DomainError) -> Response:
     """OperationOutcome for a domain error."""
     outcome = operation_outcome("error", error.code, error.message, error.expression)
-    return fhir_response(outcome, status_of(error))
+    response = fhir_response(outcome, status_of(error))
+    if isinstance(error, domain.Unauthorized):
+        # RFC 6750 §3: the challenge names the scheme, and the error when a token was sent.
+        challenge = 'Bearer realm="sweid-fhir"'
+        if error.error:
+            challenge += f', error="{error.error}"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 def http_error_response(error: HTTPException) -> Response:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import NotFound
+from app.http.auth import authenticated, requires
 from app.http.fhir_io import (
     base_url,
     fhir_response,
@@ -60,6 +62,7 @@ def _one(stored: StoredPatient) -> Response:
 
 @blp.route("/Patient", methods=["GET"])
 @blp.doc(summary="Search Patients", responses={"200": {"description": "searchset Bundle"}})
+@requires("Patient", "s", interaction="search-type")
 def search() -> Response:
     """Search (GET)."""
     return _search(_params())
@@ -67,6 +70,7 @@ def search() -> Response:
 
 @blp.route("/Patient/_search", methods=["POST"])
 @blp.doc(summary="Search Patients (POST, form-encoded)")
+@requires("Patient", "s", interaction="search-type")
 def search_post() -> Response:
     """Search (POST ``_search``)."""
     return _search(_params())
@@ -81,10 +85,13 @@ def _search(pairs: list[tuple[str, str]]) -> Response:
 
 @blp.route("/Patient", methods=["POST"])
 @blp.doc(summary="Create a Patient (If-None-Exist for conditional create)")
+@requires("Patient", "c", interaction="create")
 def create() -> Response:
     """Create, or conditional create with ``If-None-Exist``."""
     body = read_json_body()
-    condition = request.headers.get("If-None-Exist")
+    # Conditional create is the If-None-Exist header (FHIR R4 3.1.0.8); fhirpy and Aidbox
+    # send the criteria as the query string of the POST instead, so that counts too.
+    condition = request.headers.get("If-None-Exist") or _criteria_in_query()
     result = run_write(
         _engine(),
         lambda uow: patients.create(uow, body, if_none_exist=condition, today=date.today()),
@@ -92,8 +99,14 @@ def create() -> Response:
     return written(result)
 
 
+def _criteria_in_query() -> str | None:
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_format", "_pretty")]
+    return urlencode(pairs) if pairs else None
+
+
 @blp.route("/Patient", methods=["PUT"])
 @blp.doc(summary="Conditional update")
+@requires("Patient", "u", interaction="update")
 def conditional_update() -> Response:
     """``PUT Patient?criteria``."""
     criteria = request.query_string.decode()
@@ -106,6 +119,7 @@ def conditional_update() -> Response:
 
 @blp.route("/Patient", methods=["DELETE"])
 @blp.doc(summary="Conditional delete")
+@requires("Patient", "d", interaction="delete")
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
     criteria = request.query_string.decode()
@@ -115,6 +129,7 @@ def conditional_delete() -> Response:
 
 @blp.route("/Patient/<patient_id>", methods=["GET"])
 @blp.doc(summary="Read a Patient")
+@requires("Patient", "r", interaction="read")
 def read(patient_id: str) -> Response:
     """Read the current version."""
     stored = run_read(_engine(), lambda uow: patients.read(uow, patient_id))
@@ -125,6 +140,7 @@ def read(patient_id: str) -> Response:
 
 @blp.route("/Patient/<patient_id>", methods=["PUT"])
 @blp.doc(summary="Update a Patient (creates it with this id when absent)")
+@requires("Patient", "u", interaction="update")
 def update(patient_id: str) -> Response:
     """Update, or update-as-create."""
     body = read_json_body()
@@ -136,6 +152,7 @@ def update(patient_id: str) -> Response:
 
 @blp.route("/Patient/<patient_id>", methods=["PATCH"])
 @blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)")
+@requires("Patient", "u", interaction="patch")
 def patch(patient_id: str) -> Response:
     """JSON Patch."""
     operations = read_json_body()
@@ -147,6 +164,7 @@ def patch(patient_id: str) -> Response:
 
 @blp.route("/Patient/<patient_id>", methods=["DELETE"])
 @blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)")
+@requires("Patient", "d", interaction="delete")
 def delete(patient_id: str) -> Response:
     """Delete."""
     run_write(_engine(), lambda uow: patients.delete(uow, patient_id))
@@ -155,6 +173,7 @@ def delete(patient_id: str) -> Response:
 
 @blp.route("/Patient/<patient_id>/_history/<version_id>", methods=["GET"])
 @blp.doc(summary="Read one version of a Patient")
+@requires("Patient", "r", interaction="vread")
 def vread(patient_id: str, version_id: str) -> Response:
     """vread."""
     return _one(run_read(_engine(), lambda uow: patients.vread(uow, patient_id, version_id)))
@@ -162,6 +181,7 @@ def vread(patient_id: str, version_id: str) -> Response:
 
 @blp.route("/Patient/<patient_id>/_history", methods=["GET"])
 @blp.doc(summary="History of one Patient")
+@requires("Patient", "r", interaction="history-instance")
 def instance_history(patient_id: str) -> Response:
     """Instance history."""
     return _history(patient_id, f"/Patient/{patient_id}/_history")
@@ -169,6 +189,7 @@ def instance_history(patient_id: str) -> Response:
 
 @blp.route("/Patient/_history", methods=["GET"])
 @blp.doc(summary="History of all Patients")
+@requires("Patient", "r", interaction="history-type")
 def type_history() -> Response:
     """Type history."""
     return _history(None, "/Patient/_history")
@@ -186,6 +207,7 @@ def _history(patient_id: str | None, path: str) -> Response:
 
 @blp.route("/<resource_type:resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 @blp.doc(summary="Any other resource type: 404 OperationOutcome")
+@authenticated()
 def unknown_type(resource_type: str) -> Response:
     """Resource types this server does not hold."""
     raise NotFound(f"Resource type {resource_type[:40]!r} is not supported")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_smorest import Blueprint
 
+from app.http.auth import authenticated, public
 from app.http.bundle_routes import bundle_endpoint
 from app.http.capability import capability_statement
 from app.http.fhir_io import base_url, fhir_response
@@ -14,6 +15,7 @@ blp = Blueprint("system", __name__, url_prefix="/fhir", description="System inte
 
 @blp.route("/metadata", methods=["GET"])
 @blp.doc(summary="CapabilityStatement (FHIR 4.0.1)")
+@public
 def metadata() -> Response:
     """The CapabilityStatement."""
     from app.http import operation_modules
@@ -28,6 +30,7 @@ def metadata() -> Response:
 
 @blp.route("", methods=["POST"])
 @blp.doc(summary="Batch or transaction Bundle")
+@authenticated(interaction="batch")
 def bundle() -> Response:
     """Batch/transaction."""
     return bundle_endpoint()

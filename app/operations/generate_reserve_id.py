@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
+from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
 from app.operations.parameters import (
     build_parameters,
@@ -30,6 +31,7 @@ blp = Blueprint("generate_reserve_id", __name__, url_prefix="/fhir",
 
 @blp.route("/Patient/$generate-reserve-id", methods=["POST"])
 @blp.doc(summary="Generate reserve ids (NRID/LRID VGR), optionally with new Patients")
+@requires("Patient", "c|u", interaction="generate-reserve-id")
 def generate_type() -> Response:
     """Type level."""
     return _generate(None)
@@ -37,6 +39,7 @@ def generate_type() -> Response:
 
 @blp.route("/Patient/<patient_id>/$generate-reserve-id", methods=["POST"])
 @blp.doc(summary="Add a new reserve id to an existing Patient (LRID → NRID transition)")
+@requires("Patient", "c|u", interaction="generate-reserve-id")
 def generate_instance(patient_id: str) -> Response:
     """Instance level."""
     return _generate(patient_id)
