@@ -1,0 +1,140 @@
+"""What the matcher compares: a Patient reduced to normalised, comparable fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.domain.matching.normalise import (
+    email_key,
+    given_key,
+    name_tokens,
+    phone_key,
+    postal_key,
+    spelling_key,
+    text_key,
+)
+from app.identity import kind_for_system
+
+#: Kinds whose values are one person's lifelong number: a different value is evidence
+#: against (domain.md §2.1).
+PERSON_NUMBER_KINDS = frozenset({"pnr", "snr"})
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """Normalised matching fields of one Patient."""
+
+    id: str | None = None
+    #: Family names as spelling keys; a double name also as its joined form
+    #: ("Ström-Berg" → "strom berg", "stromberg").
+    family: tuple[str, ...] = ()
+    family_tokens: frozenset[str] = frozenset()
+    #: Given names: first given name's key, then every given token key.
+    given: tuple[str, ...] = ()
+    birth: str | None = None  # YYYYMMDD of a full birthDate
+    sex: str | None = None  # male / female; other/unknown count as missing
+    postal: frozenset[str] = frozenset()
+    lines: tuple[str, ...] = ()
+    cities: frozenset[str] = frozenset()
+    counties: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+    #: (system, value) of every identifier.
+    identifiers: frozenset[tuple[str, str]] = frozenset()
+    #: kind code → values, for identifiers of person-number kinds (PNR, SNR).
+    person_numbers: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Whether every identifier system is of a known kind (for the certain rule).
+    known_identifiers: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def birth_date(self) -> date | None:
+        if not self.birth:
+            return None
+        return date(int(self.birth[:4]), int(self.birth[4:6]), int(self.birth[6:]))
+
+
+def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
+    """Build the matching view of a (validated, identifier-normalised) Patient dict."""
+    family: list[str] = []
+    family_tokens: set[str] = set()
+    given: list[str] = []
+    for name in resource.get("name") or []:
+        if name.get("use") == "old" and family:
+            continue
+        tokens = [spelling_key(t) for t in name_tokens(name.get("family"))]
+        if tokens:
+            for variant in (" ".join(tokens), "".join(tokens)):
+                if variant not in family:
+                    family.append(variant)
+            family_tokens.update(tokens)
+        for part in name.get("given") or []:
+            for token in name_tokens(part):
+                key = given_key(token)
+                if key not in given:
+                    given.append(key)
+    birth = resource.get("birthDate")
+    birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
+    gender = resource.get("gender")
+    postal: set[str] = set()
+    lines: list[str] = []
+    cities: set[str] = set()
+    counties: set[str] = set()
+    for address in resource.get("address") or []:
+        if code := postal_key(address.get("postalCode")):
+            postal.add(code)
+        line = text_key(" ".join(address.get("line") or []))
+        if line:
+            lines.append(line)
+        if city := text_key(address.get("city")):
+            cities.add(city)
+        for part in ("district", "state"):
+            if county := text_key(address.get(part)):
+                counties.add(county)
+    phones: set[str] = set()
+    emails: set[str] = set()
+    for point in resource.get("telecom") or []:
+        if point.get("system") in ("phone", "sms") and (phone := phone_key(point.get("value"))):
+            phones.add(phone)
+        elif point.get("system") == "email" and (email := email_key(point.get("value"))):
+            emails.add(email)
+    identifiers: set[tuple[str, str]] = set()
+    known: set[tuple[str, str]] = set()
+    numbers: dict[str, set[str]] = {}
+    for ident in resource.get("identifier") or []:
+        system, value = ident.get("system") or "", ident.get("value")
+        if not value:
+            continue
+        identifiers.add((system, value))
+        kind = kind_for_system(system)
+        if kind is None:
+            continue
+        known.add((system, value))
+        if birth_key is None and ident.get("use") != "old":
+            # The number's date is only a default for an absent birthDate (domain.md §2.1).
+            try:
+                described = kind.describe(value).birth_date
+            except Exception:  # noqa: BLE001 - an undescribable value just gives no date
+                described = None
+            if described is not None:
+                birth_key = f"{described:%Y%m%d}"
+        if kind.CODE in PERSON_NUMBER_KINDS and ident.get("use") != "old":
+            numbers.setdefault(kind.CODE, set()).add(value)
+    return MatchRecord(
+        id=resource.get("id"),
+        family=tuple(family),
+        family_tokens=frozenset(family_tokens),
+        given=tuple(given),
+        birth=birth_key,
+        sex=gender if gender in ("male", "female") else None,
+        postal=frozenset(postal),
+        lines=tuple(lines),
+        cities=frozenset(cities),
+        counties=frozenset(counties),
+        phones=frozenset(phones),
+        emails=frozenset(emails),
+        identifiers=frozenset(identifiers),
+        person_numbers={k: frozenset(v) for k, v in numbers.items()},
+        known_identifiers=frozenset(known),
+    )
