@@ -30,12 +30,14 @@ from app.domain.errors import (
 )
 from app.domain.fhirdate import instant, parse_range, utc_now
 from app.domain.identifiers import identifier_match, normalise_patient_identifiers
-from app.domain.patient_index import PatientIndex, index_patient
+from app.domain.patient_index import PatientIndex, index_patient, is_protected
 from app.domain.search import SearchQuery, TokenValue, parse_search
 from app.masking import must_mask, restore_withheld
 from app.services.fhir_validation import validate_patient
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+#: A group of linked Patients this large is treated as protected without looking further.
+MAX_LINKED_GROUP = 500
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,35 @@ def write(
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
-    return StoredPatient(patient_id, version_id, now, False, index.protected, data, method)
+    protected = propagate_protection(uow, patient_id)
+    return StoredPatient(patient_id, version_id, now, False, protected, data, method)
+
+
+def propagate_protection(uow: UnitOfWork, patient_id: str) -> bool:
+    """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
+    to it through ``Patient.link``; return its own flag.
+
+    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when it
+    carries a protection label or patient type "Oklar" itself
+    (:func:`app.domain.patient_index.is_protected`), or when any Patient connected to it by
+    links — in either direction, at any depth, deleted records included — does. So when a
+    record gains a label every record linked to it becomes protected in the same
+    transaction, and when the last label of a connected group goes they all lose it again.
+    Becoming protected also protects the stored history (``set_protected``).
+    """
+    component = {patient_id}
+    frontier = [patient_id]
+    while frontier and len(component) < MAX_LINKED_GROUP:
+        found = uow.patients.linked_ids(frontier) - component
+        component |= found
+        frontier = sorted(found)
+    rows = uow.patients.protection_of(sorted(component))
+    protected = any(
+        resource is not None and is_protected(orjson.loads(resource))
+        for _id, resource, _flag in rows
+    ) or len(component) >= MAX_LINKED_GROUP
+    uow.patients.set_protected([i for i, _r, flag in rows if flag != protected], protected)
+    return protected
 
 
 def check_version(current: StoredPatient | None, if_match: str | None) -> None:
