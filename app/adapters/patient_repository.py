@@ -151,6 +151,38 @@ class PatientRepository:
         total = self.conn.execute(count_select(query, see_protected=see_protected)).scalar()
         return int(total or 0)
 
+    def linked_ids(self, ids: Sequence[str]) -> set[str]:
+        """Ids linked from or to the given Patients (one step, both directions)."""
+        if not ids:
+            return set()
+        outgoing = select(patient_link.c.target_id).where(patient_link.c.patient_id.in_(ids))
+        incoming = select(patient_link.c.patient_id).where(patient_link.c.target_id.in_(ids))
+        return set(self.conn.execute(outgoing.union(incoming)).scalars())
+
+    def protection_of(self, ids: Sequence[str]) -> list[tuple[str, bytes | None, bool]]:
+        """(id, resource, protected flag) of the given Patients, deleted ones included."""
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            select(patient.c.id, patient.c.resource, patient.c.protected)
+            .where(patient.c.id.in_(sorted(ids)))
+        ).all()
+        return [(row.id, row.resource, bool(row.protected)) for row in rows]
+
+    def set_protected(self, ids: Sequence[str], protected: bool) -> None:
+        """Change the protection flag without a new version. Becoming protected marks every
+        stored version protected too (old versions hold the same withheld data); losing it
+        leaves the history as it was."""
+        if not ids:
+            return
+        wanted = sorted(ids)
+        self.conn.execute(
+            update(patient).where(patient.c.id.in_(wanted)).values(protected=protected))
+        if protected:
+            self.conn.execute(update(patient_history)
+                              .where(patient_history.c.id.in_(wanted))
+                              .values(protected=True))
+
     def link_targets(self, ids: Sequence[str]) -> list[str]:
         """Ids the given Patients link to."""
         if not ids:

@@ -186,6 +186,7 @@ _BUILDERS: dict[str, Callable[[Clause, object], ColumnElement[bool]]] = {
     "string": _string,
     "telecom": _token,
     "security": _token,
+    "token": _token,
     "gender": _gender,
     "active": _active,
     "link": _link,

@@ -12,11 +12,21 @@ from datetime import date
 from typing import Any
 
 from app.domain.fhirdate import date_range
+from app.domain.matching import record_from_patient, record_keys
 from app.domain.text import fold
 
 SECURITY_LABEL_SYSTEM = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"
 PROTECTED_CODES = frozenset({"sekretessmarkering", "skyddadFolkbokforing"})
+#: Patient type and patient group (domain.md §3.6–3.7) as coded extensions (valueCoding);
+#: CodeSystems in fhir_profiles/. Type "oklar" implies protection.
+PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
+PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
+PATIENT_GROUP_URL = "http://sweid.example/fhir/StructureDefinition/patient-group"
+PATIENT_GROUP_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-group"
+PROTECTED_PATIENT_TYPES = frozenset({"oklar"})
 MAX_INDEXED = 255
+#: Token param under which the $match blocking keys are indexed (no search parameter).
+MATCH_KEY_PARAM = "match-key"
 
 
 @dataclass
@@ -37,11 +47,28 @@ class PatientIndex:
 
 
 def is_protected(resource: dict[str, Any]) -> bool:
-    """True when the Patient carries a protection label of domain.md §3.6."""
+    """True when the Patient itself is protected (domain.md §3.6): a protection label, or
+    patient type "Oklar". Protection through links is added by the service at write time."""
     for label in resource.get("meta", {}).get("security", []):
         if label.get("system") == SECURITY_LABEL_SYSTEM and label.get("code") in PROTECTED_CODES:
             return True
-    return False
+    return any(system == PATIENT_TYPE_SYSTEM and code in PROTECTED_PATIENT_TYPES
+               for system, code in extension_codes(resource, PATIENT_TYPE_URL))
+
+
+def extension_codes(resource: dict[str, Any], url: str) -> list[tuple[str, str]]:
+    """(system, code) of the coded extensions with ``url`` (valueCoding or valueCode)."""
+    codes = []
+    for extension in resource.get("extension", []):
+        if extension.get("url") != url:
+            continue
+        coding = extension.get("valueCoding") or {}
+        code = coding.get("code") or extension.get("valueCode")
+        if code:
+            system = coding.get("system") or (
+                PATIENT_TYPE_SYSTEM if url == PATIENT_TYPE_URL else PATIENT_GROUP_SYSTEM)
+            codes.append((system, str(code)))
+    return codes
 
 
 def link_target_id(reference: str | None) -> str | None:
@@ -67,6 +94,13 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
     _index_telecom(index, resource)
     for label in resource.get("meta", {}).get("security", []):
         _add_token(index, "_security", label.get("system", ""), label.get("code"))
+    for system, code in extension_codes(resource, PATIENT_TYPE_URL):
+        _add_token(index, "patient-type", system, code)
+    for system, code in extension_codes(resource, PATIENT_GROUP_URL):
+        _add_token(index, "patient-group", system, code)
+    # $match blocking keys (app.domain.matching.blocking), looked up by (param, code).
+    for key in sorted(record_keys(record_from_patient(resource))):
+        _add_token(index, MATCH_KEY_PARAM, "", key)
     for link in resource.get("link", []):
         target = link_target_id(link.get("other", {}).get("reference"))
         if target and (target, link.get("type", "")) not in index.links:

@@ -14,7 +14,7 @@ from app.domain.errors import InvalidRequest
 from app.domain.fhirdate import parse_range
 
 ParamType = Literal["id", "lastUpdated", "identifier", "birthdate", "string", "gender",
-                    "active", "link", "telecom", "security"]
+                    "active", "link", "telecom", "security", "token"]
 
 PARAMETERS: dict[str, ParamType] = {
     "_id": "id",
@@ -34,6 +34,8 @@ PARAMETERS: dict[str, ParamType] = {
     "phone": "telecom",
     "email": "telecom",
     "_security": "security",
+    "patient-type": "token",
+    "patient-group": "token",
 }
 PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "_id": ("token", "Logical id of the Patient"),
@@ -53,10 +55,16 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "phone": ("token", "Phone number, spacing ignored"),
     "email": ("token", "E-mail address, case-insensitive"),
     "_security": ("token", "Security label system|code"),
+    "patient-type": ("token", "Patient type (extension patient-type), e.g. oklar; "
+                              "never matches protected persons without protected-identity"),
+    "patient-group": ("token", "Patient group of reserve-number patients (extension "
+                               "patient-group), e.g. 01/99 asylsökande; never matches protected "
+                               "persons without protected-identity"),
 }
 #: Parameters on elements masked for protected persons (domain.md §3.6).
 WITHHELD_PARAMETERS = frozenset(
-    {"address", "address-city", "address-postalcode", "telecom", "phone", "email"}
+    {"address", "address-city", "address-postalcode", "telecom", "phone", "email",
+     "patient-type", "patient-group"}
 )
 SORT_KEYS = frozenset(
     {"_id", "_lastUpdated", "birthdate", "family", "given", "name", "gender", "active"}
@@ -77,6 +85,7 @@ MODIFIERS: dict[ParamType, frozenset[str]] = {
     "link": frozenset({"missing", "Patient"}),
     "telecom": frozenset({"not", "missing"}),
     "security": frozenset({"not", "missing"}),
+    "token": frozenset({"not", "missing"}),
 }
 
 
@@ -178,7 +187,7 @@ def _parse_values(name: str, ptype: ParamType, modifier: str, raw: str) -> list[
         raise InvalidRequest(f"Search parameter '{name}' has no value")
     if ptype in ("birthdate", "lastUpdated"):
         return [_parse_date(name, v) for v in values]
-    if ptype in ("identifier", "telecom", "security"):
+    if ptype in ("identifier", "telecom", "security", "token"):
         return [_parse_token(v) for v in values]
     if ptype == "active":
         for value in values:
