@@ -34,3 +34,11 @@ def metadata() -> Response:
 def bundle() -> Response:
     """Batch/transaction."""
     return bundle_endpoint()
+
+
+@blp.route("/", methods=["POST"])
+@blp.doc(summary="Batch or transaction Bundle (base URL with a trailing slash)")
+@authenticated(interaction="batch")
+def bundle_slash() -> Response:
+    """Batch/transaction posted to ``base/`` (fhirclient joins the base and "" that way)."""
+    return bundle_endpoint()

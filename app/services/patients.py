@@ -206,7 +206,8 @@ def search(uow: UnitOfWork, query: SearchQuery, access: Access, today: date) -> 
     see = access.see_protected
     matches = [] if query.summary == "count" else uow.patients.search(query, see_protected=see)
     total: int | None = None
-    if query.total in ("estimate", "accurate") or query.summary == "count":
+    # _count=0 asks only for the total (fhirpy's count(), HAPI answers it the same way).
+    if query.total in ("estimate", "accurate") or query.summary == "count" or query.count == 0:
         total = uow.patients.count(query, see_protected=see)
     elif query.offset == 0 and len(matches) < query.count:
         total = len(matches)
