@@ -47,11 +47,37 @@ def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[st
                 "operation": operations,
             }, *_conformance_resources()],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            "security": SECURITY,
         }],
     }
 
 
+SECURITY: dict[str, Any] = {
+    "cors": False,
+    "service": [{"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+        "code": "SMART-on-FHIR"}]}],
+    "description": (
+        "Bearer JWT (Authorization: Bearer <token>) with 'sub' and 'exp', checked against the "
+        "configured HS256 secret, PEM public key or local JWKS (aud/iss when configured); "
+        "without auth settings the server runs open for development. SMART v2 system "
+        "scopes per interaction: read/vread/history need system/Patient.r, search "
+        "system/Patient.s, create .c, update/patch .u, delete .d (batch/transaction: per "
+        "entry); $match and $ihe-pix need r or s, $merge/$unmerge .u, $generate-reserve-id "
+        ".c or .u; AuditEvent and Provenance need system/AuditEvent.rs / system/Provenance.rs. "
+        "system/*.<perms> and SMART v1 .read/.write/.* are accepted. The scope "
+        "'protected-identity' shows protected persons (sekretessmarkering, skyddad "
+        "folkbokföring, patient type Oklar, or linked to such a person) unmasked; others get "
+        "identifier, name, gender, birthDate, county, active, link and security labels only, "
+        "tagged SUBSETTED, and every unmasked disclosure is recorded as an AuditEvent. "
+        "Missing/invalid token: 401 with WWW-Authenticate: Bearer; missing scope: 403. "
+        "/metadata, the conformance resources, /openapi.json and /docs are always open."),
+}
+
+
 def _definition(name: str) -> str:
+    if name in ("patient-type", "patient-group"):
+        return f"http://sweid.example/fhir/SearchParameter/Patient-{name}"
     if name.startswith("_"):
         return f"http://hl7.org/fhir/SearchParameter/Resource-{name[1:]}"
     return f"http://hl7.org/fhir/SearchParameter/Patient-{name}"

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 
 from app import conformance
 from app.domain.errors import MethodNotAllowed, NotFound
+from app.http.auth import public
 from app.http.fhir_io import base_url, fhir_response
 
 blp = Blueprint("conformance", __name__, url_prefix="/fhir",
@@ -115,9 +116,10 @@ def _register(resource_type: str) -> None:
     read.__doc__ = f"Read one {resource_type}."
     refuse.__doc__ = f"{resource_type} is read-only: 405."
     blp.route(f"/{resource_type}", methods=["GET"])(
-        blp.doc(summary=f"Search {resource_type}")(search))
+        blp.doc(summary=f"Search {resource_type}")(public(search)))
     blp.route(f"/{resource_type}/<resource_id>", methods=["GET"])(
-        blp.doc(summary=f"Read a {resource_type}")(read))
+        blp.doc(summary=f"Read a {resource_type}")(public(read)))
+    public(refuse)  # conformance resources are open like /metadata
     blp.route(f"/{resource_type}", methods=["POST", "PUT", "DELETE", "PATCH"],
               endpoint=f"write_{lower}_type")(
         blp.doc(summary=f"{resource_type} is read-only (405)")(refuse))
