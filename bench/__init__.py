@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` runs them all through ``bench/run_all.py``."""

@@ -1,0 +1,443 @@
+"""REST throughput: read-by-id and search-by-identifier, against a bare Flask baseline.
+
+What it does, in one run:
+
+1. starts the real server (``python -m app db upgrade``, then gunicorn with
+   ``--config python:app.gunicorn_conf 'app.http:create_app()'``) on a fresh database —
+   an SQLite file, or a new PostgreSQL database when ``DATABASE_URL`` is a PostgreSQL URL;
+2. loads N test Patients (personnummer with birth numbers 980–999) through transaction
+   Bundles posted to ``/fhir``;
+3. starts ``bench/bare_app.py`` under the same gunicorn config, workers and environment:
+   a bare Flask app that serves the bytes of one real read and one real search unchanged;
+4. runs ``wrk`` against real read, bare read, real search, bare search and prints
+   requests/s, latency and the ratios real/bare (targets: read >= 0.7, search >= 0.5).
+
+Results go to ``bench/results/rest_throughput-<time>.json``. Needs ``wrk``
+(``apt-get install -y wrk``). ``python bench/rest_throughput.py --help`` for the knobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from app.identity import luhn  # the server's own check-digit implementation
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PNR_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
+TARGETS = {"read": 0.7, "search": 0.5}
+FHIR_JSON = "application/fhir+json"
+
+
+# --- test identities ------------------------------------------------------------------------
+def luhn_digit(body: str) -> int:
+    """The personnummer check digit of a 9-digit body (YYMMDDNNN)."""
+    return int(luhn.check_digit([int(c) for c in body]))
+
+
+def personnummer_series(count: int, seed: int = 1998) -> list[tuple[str, str, str]]:
+    """``count`` distinct valid personnummer with birth numbers 980–999 (test persons).
+
+    Returns (value, birthDate, gender); shuffled deterministically by ``seed``.
+    """
+    out: list[tuple[str, str, str]] = []
+    day = date(1940, 1, 1)
+    while len(out) < count:
+        for number in range(980, 1000):
+            body = f"{day:%y%m%d}{number:03d}"
+            value = f"{day:%Y%m%d}{number:03d}{luhn_digit(body)}"
+            out.append((value, day.isoformat(), "male" if number % 2 else "female"))
+        day += timedelta(days=1)
+    out = out[:count]
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def bench_patient(pnr: str, birth: str, gender: str, rng: random.Random) -> dict[str, Any]:
+    family = "Bench" + "".join(rng.choice("abcdefghjkmnpqrstuvxyz") for _ in range(8))
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": PNR_SYSTEM, "value": pnr}],
+        "active": True,
+        "name": [{"use": "official", "family": family, "given": ["Testa", "Bench"]}],
+        "gender": gender,
+        "birthDate": birth,
+        "telecom": [{"system": "phone", "value": "+46701234567", "use": "mobile"}],
+        "address": [{"line": ["Testgatan 1"], "city": "Uppsala", "postalCode": "75320",
+                     "country": "SE"}],
+    }
+
+
+# --- HTTP helpers -----------------------------------------------------------------------------
+def http(method: str, url: str, body: Any = None, timeout: float = 300) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- database -----------------------------------------------------------------------------------
+@dataclass
+class BenchDatabase:
+    """A fresh database for the run: SQLite file, or a new PostgreSQL database."""
+
+    url: str
+    backend: str
+    admin_url: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def fresh(cls, tmp: Path) -> BenchDatabase:
+        configured = os.environ.get("DATABASE_URL", "")
+        if not configured.startswith("postgresql"):
+            return cls(f"sqlite:///{tmp / 'bench.db'}", "sqlite")
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        name = f"sweid_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(configured, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(configured).set(database=name).render_as_string(hide_password=False)
+        return cls(url, "postgresql", configured, name)
+
+    def dispose(self) -> None:
+        if not (self.admin_url and self.name):
+            return
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- servers --------------------------------------------------------------------------------------
+@dataclass
+class Gunicorn:
+    """One gunicorn master with the project's gunicorn config, on a free port."""
+
+    app: str
+    env: dict[str, str]
+    log_dir: Path
+    label: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/fhir"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.label}.log"
+
+    def start(self) -> Gunicorn:
+        env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1",
+               "LOG_LEVEL": "warning"}
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
+                 self.app],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.label} server exited with {self.process.returncode}; "
+                                   f"log:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+            try:
+                if http("GET", self.base + "/metadata", timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.label} server did not start within 60 s")
+
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU seconds of the master's live worker processes (Linux /proc)."""
+        if not self.process:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:  # ppid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --- loading ------------------------------------------------------------------------------------
+def load_patients(base: str, count: int, batch: int) -> tuple[list[tuple[str, str]], float]:
+    """POST ``count`` Patients in transaction Bundles; returns [(id, pnr)] and seconds."""
+    rng = random.Random(42)
+    series = personnummer_series(count)
+    loaded: list[tuple[str, str]] = []
+    started = time.perf_counter()
+    for start in range(0, count, batch):
+        chunk = series[start:start + batch]
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {"fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                 "resource": bench_patient(pnr, birth, gender, rng),
+                 "request": {"method": "POST", "url": "Patient"}}
+                for pnr, birth, gender in chunk
+            ],
+        }
+        status, body = http("POST", base, bundle)
+        if status != 200:
+            raise RuntimeError(f"transaction of {len(chunk)} Patients failed with {status}: "
+                               f"{body[:500]!r}")
+        entries = json.loads(body)["entry"]
+        for (pnr, _, _), entry in zip(chunk, entries, strict=True):
+            location = entry["response"]["location"]  # Patient/<id>/_history/1
+            loaded.append((location.split("/")[1], pnr))
+        done = len(loaded)
+        rate = done / (time.perf_counter() - started)
+        print(f"\r  loaded {done}/{count} Patients ({rate:.0f}/s)", end="", flush=True)
+    print()
+    return loaded, time.perf_counter() - started
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, Any]:
+    """One wrk run; requests/s, latency percentiles (ms) and error counts."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         timeout=duration + 60).stdout
+    result: dict[str, Any] = {"url": url, "wrk": " ".join(cmd)}
+    if match := re.search(r"Requests/sec:\s+([\d.]+)", out):
+        result["rps"] = float(match.group(1))
+    else:
+        raise RuntimeError(f"cannot read wrk output:\n{out}")
+    if match := re.search(r"(\d+) requests in", out):
+        result["requests"] = int(match.group(1))
+    for pct in ("50", "90", "99"):
+        if match := re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M):
+            result[f"p{pct}_ms"] = _ms(match.group(1))
+    match = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result["non_2xx"] = int(match.group(1)) if match else 0
+    match = re.search(r"Socket errors:.*", out)
+    result["socket_errors"] = match.group(0) if match else ""
+    return result
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median figures of several wrk runs of one target."""
+    merged = dict(runs[0])
+    for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "worker_cpu_us_per_request"):
+        values = [r[key] for r in runs if key in r]
+        if values:
+            merged[key] = statistics.median(values)
+    merged["requests"] = sum(r.get("requests", 0) for r in runs)
+    merged["non_2xx"] = sum(r["non_2xx"] for r in runs)
+    merged["socket_errors"] = "; ".join(r["socket_errors"] for r in runs if r["socket_errors"])
+    return merged
+
+
+# --- the run --------------------------------------------------------------------------------------
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=10_000, help="Patients to load")
+    parser.add_argument("--batch", type=int, default=500, help="Patients per transaction")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")),
+                        help="gunicorn workers for both servers (default: $WORKERS or 2)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the four wrk runs (real and bare alternate)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when a ratio misses its target")
+    args = parser.parse_args(argv)
+
+    if not shutil.which("wrk"):
+        print("wrk is not installed: install it with `apt-get install -y wrk` "
+              "(Debian/Ubuntu) and run again.", file=sys.stderr)
+        return 2
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="sweid-bench-"))
+    database = BenchDatabase.fresh(tmp)
+    env = {"DATABASE_URL": database.url, "WORKERS": str(args.workers)}
+    print(f"rest_throughput: {args.patients} Patients, {database.backend}, "
+          f"WORKERS={args.workers}, wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration}s x {args.rounds} rounds")
+    real = bare = None
+    try:
+        subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], cwd=ROOT,
+                       env={**os.environ, **env}, check=True, capture_output=True)
+        real = Gunicorn("app.http:create_app()", env, tmp, "real").start()
+        loaded, load_seconds = load_patients(real.base, args.patients, args.batch)
+        patient_id, pnr = loaded[len(loaded) // 2]
+        search_query = f"identifier={PNR_SYSTEM}|{pnr}"
+        read_path = f"/Patient/{patient_id}"
+        search_path = f"/Patient?{quote(search_query, safe='=&')}"
+
+        status, body = http("GET", real.base + search_path)
+        found = json.loads(body)
+        ids = [e["resource"]["id"] for e in found.get("entry", [])]
+        if status != 200 or ids != [patient_id]:
+            raise RuntimeError(f"search sanity check failed: {status} {ids}")
+
+        bare = Gunicorn("bench.bare_app:create_bare_app()",
+                        {**env, "BENCH_REAL_BASE": real.base, "BENCH_PATIENT_ID": patient_id,
+                         "BENCH_SEARCH_QUERY": search_query}, tmp, "bare").start()
+        for path in (read_path, search_path):
+            real_status, real_body = http("GET", real.base + path)
+            bare_status, bare_body = http("GET", bare.base + path)
+            if (real_status, bare_status) != (200, 200) or (
+                    path == read_path and real_body != bare_body):
+                raise RuntimeError(f"baseline does not mirror the real server for {path}")
+
+        targets = (("real read", real, read_path), ("bare read", bare, read_path),
+                   ("real search", real, search_path), ("bare search", bare, search_path))
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in targets}
+        for _name, server, path in targets:
+            if args.warmup:
+                run_wrk(server.base + path, threads=args.threads,
+                        connections=args.connections, duration=args.warmup)
+        # Real and bare alternate, round after round, so that a change in the machine's
+        # background load hits both sides of a ratio alike; the medians are reported.
+        for number in range(1, args.rounds + 1):
+            print(f"  round {number}/{args.rounds}: ", end="", flush=True)
+            for name, server, path in targets:
+                cpu_before = server.worker_cpu_seconds()
+                run = run_wrk(server.base + path, threads=args.threads,
+                              connections=args.connections, duration=args.duration)
+                cpu = server.worker_cpu_seconds() - cpu_before
+                run["worker_cpu_us_per_request"] = 1e6 * cpu / max(run.get("requests", 1), 1)
+                rounds[name].append(run)
+                print(f"{name} {run['rps']:.0f}/s  ", end="", flush=True)
+            print()
+        runs = {name: _median_run(name_runs) for name, name_runs in rounds.items()}
+        for name, server, path in targets:
+            runs[name]["bytes"] = len(http("GET", server.base + path)[1])
+    finally:
+        for server in (bare, real):
+            if server:
+                server.stop()
+        database.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratios = {kind: statistics.median(
+        r["rps"] / b["rps"] for r, b in zip(rounds[f"real {kind}"], rounds[f"bare {kind}"],
+                                            strict=True))
+        for kind in TARGETS}
+    cpu_ratios = {kind: runs[f"bare {kind}"]["worker_cpu_us_per_request"]
+                  / runs[f"real {kind}"]["worker_cpu_us_per_request"] for kind in TARGETS}
+    met = {kind: ratios[kind] >= TARGETS[kind] for kind in TARGETS}
+
+    print()
+    print(f"{'target':<12} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu us/req':>10} "
+          f"{'bytes':>6} {'non-2xx':>7}   (medians of {args.rounds} rounds)")
+    for name, run in runs.items():
+        print(f"{name:<12} {run['rps']:>8.0f} {run.get('p50_ms', float('nan')):>7.2f} "
+              f"{run.get('p99_ms', float('nan')):>7.2f} {run['worker_cpu_us_per_request']:>10.0f} "
+              f"{run['bytes']:>6} {run['non_2xx']:>7}")
+    print()
+    for kind in TARGETS:
+        verdict = "ok" if met[kind] else "MISSED"
+        print(f"{kind:<7} real/bare = {ratios[kind]:.2f}  (target >= {TARGETS[kind]:.2f})  "
+              f"{verdict:<7} worker CPU per request: bare/real = {cpu_ratios[kind]:.2f}")
+    print(f"load: {args.patients} Patients in {load_seconds:.1f} s "
+          f"({args.patients / load_seconds:.0f}/s)")
+
+    errors = [name for name, name_runs in rounds.items()
+              if any(r["non_2xx"] or r["socket_errors"] for r in name_runs)]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {
+        "benchmark": "rest_throughput",
+        "time": stamp,
+        "commit": git_commit(),
+        "settings": {"patients": args.patients, "batch": args.batch, "workers": args.workers,
+                     "database": database.backend, "wrk_threads": args.threads,
+                     "wrk_connections": args.connections, "duration_s": args.duration,
+                     "cpus": os.cpu_count()},
+        "load_seconds": load_seconds,
+        "runs": runs,
+        "rounds": rounds,
+        "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
+        "targets": TARGETS,
+        "targets_met": met,
+        "errors": errors,
+    }
+    out = RESULTS / f"rest_throughput-{database.backend}-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results: {out.relative_to(ROOT)}")
+    if errors:
+        print(f"errors during {', '.join(errors)}: see the JSON", file=sys.stderr)
+        return 1
+    if args.strict and not all(met.values()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
