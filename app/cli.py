@@ -162,3 +162,169 @@ def profiles(check: bool) -> None:
         return
     for name in conformance.write_generated():
         click.echo(f"wrote fhir_profiles/{name}")
+
+
+def _read_resources(path: str) -> list[dict[str, object]]:
+    """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines."""
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            document = None  # several lines: NDJSON
+        if isinstance(document, dict):
+            if document.get("resourceType") == "Bundle":
+                return [entry["resource"] for entry in document.get("entry", [])
+                        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)]
+            return [document]
+    resources = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                resources.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise click.ClickException(f"{path}:{number}: not a JSON line") from None
+    return resources
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True,
+              help="Patients written per database transaction.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File recording how many resources are done (default SOURCE.checkpoint).")
+@click.option("--resume/--restart", default=True, show_default=True,
+              help="Skip what the checkpoint file says is done.")
+@click.option("--skip", type=click.IntRange(0), default=0,
+              help="Skip this many resources at the start (overrides the checkpoint).")
+def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
+         skip: int) -> None:
+    """Load Patients from a Bundle (JSON) or NDJSON file into DATABASE_URL.
+
+    Each resource goes through the same service as the REST API (validation, identifier
+    normalisation, uniqueness): with an id it is an update-or-create of that id (so a
+    re-run is harmless), without one a create. Batches are one transaction each; after
+    each batch the checkpoint file records the position, so an interrupted load resumes
+    where it stopped. A batch that fails is retried one resource at a time and the
+    refused resources are reported (position and reason) without stopping the load.
+    """
+    import sys
+    from datetime import date
+    from functools import partial
+    from pathlib import Path
+
+    from app.adapters.db import make_engine
+    from app.adapters.unit_of_work import UnitOfWork
+    from app.domain.access import Access
+    from app.domain.errors import DomainError
+    from app.identity.errors import ValidationError
+    from app.services import patients
+    from app.services.transactions import run_write
+
+    resources = _read_resources(source)
+    marker = Path(checkpoint or f"{source}.checkpoint")
+    start = skip
+    if not skip and resume and marker.exists():
+        start = int(marker.read_text().strip() or 0)
+    admin = Access(subject="cli", see_protected=True)
+    today = date.today()
+    engine = make_engine(Settings.from_env().database_url)
+    counts = {"created": 0, "updated": 0, "refused": 0, "skipped": 0}
+
+    def write_one(uow: UnitOfWork, resource: dict[str, object]) -> None:
+        if resource.get("resourceType") != "Patient":
+            counts["skipped"] += 1
+            return
+        if isinstance(resource.get("id"), str):
+            result = patients.update(uow, str(resource["id"]), resource, if_match=None,
+                                     access=admin, today=today)
+        else:
+            result = patients.create(uow, resource, today=today)
+        counts["created" if result.created else "updated"] += 1
+
+    def write_all(batch: list[dict[str, object]], uow: UnitOfWork) -> None:
+        for resource in batch:
+            write_one(uow, resource)
+
+    try:
+        with click.progressbar(length=len(resources), label="loading", file=sys.stderr,
+                               show_pos=True) as bar:
+            bar.update(min(start, len(resources)))
+            position = start
+            while position < len(resources):
+                batch = resources[position:position + batch_size]
+                before = dict(counts)
+                try:
+                    run_write(engine, partial(write_all, batch))
+                except (DomainError, ValidationError):
+                    counts.update(before)
+                    for offset, resource in enumerate(batch):
+                        try:
+                            run_write(engine, partial(write_all, [resource]))
+                        except (DomainError, ValidationError) as err:
+                            counts["refused"] += 1
+                            message = getattr(err, "message", None) or str(err)
+                            click.echo(f"\nresource {position + offset + 1}: {message}",
+                                       err=True)
+                position += len(batch)
+                marker.write_text(str(position))
+                bar.update(len(batch))
+    finally:
+        engine.dispose()
+    click.echo(", ".join(f"{name} {n}" for name, n in counts.items()) +
+               f" (checkpoint {marker})")
+    if counts["refused"]:
+        raise SystemExit(2)
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
+              show_default=True, help="NDJSON file to write ('-' = stdout).")
+@click.option("--page-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+def export(output: str, page_size: int) -> None:
+    """Export every current Patient (all versions' latest, unmasked) as NDJSON.
+
+    The stored resources exactly as the server holds them, ordered by id; progress goes
+    to stderr so stdout can be piped.
+    """
+    import sys
+
+    from app.adapters.db import make_engine
+    from app.adapters.unit_of_work import UnitOfWork
+    from app.domain.search import parse_search
+    from app.services.transactions import run_read
+
+    engine = make_engine(Settings.from_env().database_url)
+    total_query = parse_search([("_summary", "count")], default_count=page_size,
+                               max_count=page_size, strict=False)
+    try:
+        total = run_read(engine, lambda uow: uow.patients.count(total_query,
+                                                                see_protected=True))
+        target = click.open_file(output, "wb")
+        with target as handle, click.progressbar(length=total, label="exporting",
+                                                 file=sys.stderr, show_pos=True) as bar:
+            offset = 0
+            while True:
+                query = parse_search([("_sort", "_id"), ("_count", str(page_size)),
+                                      ("_offset", str(offset))], default_count=page_size,
+                                     max_count=page_size, strict=False)
+
+                def page(uow: UnitOfWork, query: object = query) -> list[bytes]:
+                    return [stored.resource for stored in
+                            uow.patients.search(query, see_protected=True)  # type: ignore[arg-type]
+                            if stored.resource]
+
+                rows = run_read(engine, page)
+                for row in rows:
+                    handle.write(row + b"\n")
+                bar.update(len(rows))
+                offset += len(rows)
+                if len(rows) < page_size:
+                    break
+    finally:
+        engine.dispose()
+    click.echo(f"exported {offset} Patients", err=True)

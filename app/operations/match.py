@@ -1,0 +1,63 @@
+"""``Patient/$match`` (FHIR R4; api.md "Operations"): find the person before creating one.
+
+Parses the Parameters, calls :func:`app.services.matching.match`, returns a searchset Bundle
+ordered by ``search.score`` with the ``match-grade`` extension. Every Patient goes out
+through :func:`app.masking.present`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+from flask import Response, current_app, g
+from flask_smorest import Blueprint
+
+from app.domain.fhirdate import instant, utc_now
+from app.http.auth import requires
+from app.http.fhir_io import base_url, fhir_response, read_json_body
+from app.masking import present
+from app.operations.parameters import operation_definition, parse_parameters, single
+from app.services import matching
+from app.services.transactions import run_read
+
+DEFINITION = "OperationDefinition-match"
+MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
+
+blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
+
+
+@blp.route("/Patient/$match", methods=["POST"])
+@blp.doc(summary="Find the Patients a submitted Patient may be (scored, graded)")
+@requires("Patient", "s", interaction="match")
+def match() -> Response:
+    """Type level ``$match``."""
+    values = parse_parameters(read_json_body(), operation_definition(DEFINITION))
+    order = matching.MatchRequest(
+        resource=single(values, "resource"),
+        only_certain=bool(single(values, "onlyCertainMatches", False)),
+        count=single(values, "count"),
+        only_single=bool(single(values, "onlySingleMatch", False)),
+    )
+    access = g.access
+    results = run_read(current_app.extensions["sweid"].engine,
+                       lambda uow: matching.match(uow, order, access, date.today()))
+    base = base_url()
+    entries = [{
+        "fullUrl": f"{base}/Patient/{result.id}",
+        "resource": orjson.Fragment(present(result.resource, result.protected, access)),
+        "search": {
+            "extension": [{"url": MATCH_GRADE, "valueCode": result.grade}],
+            "mode": "match",
+            "score": result.score,
+        },
+    } for result in results]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "meta": {"lastUpdated": instant(utc_now())},
+        "type": "searchset",
+        "total": len(entries),
+        "entry": entries,
+    }
+    return fhir_response(orjson.dumps(bundle))

@@ -1,0 +1,123 @@
+"""``$match`` use case: find the person before a duplicate is created (domain.md §3.1).
+
+Validates the query Patient like a create would (400/422), selects candidates through the
+blocking indexes, scores them with the domain engine and returns the graded results, each
+merged-away record replaced by its survivor (api.md: "Merged-away records are never
+returned; their survivor is").
+
+Inactive records that were not merged away are returned like active ones: a deactivated
+record is still that person, and finding it is the point of searching before creating.
+Protected candidates are scored without address and telecom evidence for callers who may
+not see those fields (api.md "Access control"), so a match never reveals withheld data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+
+from app.adapters.match_candidates import CandidateRow, MatchCandidates
+from app.adapters.unit_of_work import UnitOfWork
+from app.domain.access import Access
+from app.domain.errors import InvalidRequest
+from app.domain.identifiers import normalise_patient_identifiers
+from app.domain.matching import Assessment, assess, query_keys, record_from_patient
+from app.masking import must_mask
+from app.services.fhir_validation import validate_patient
+
+DEFAULT_COUNT = 10
+MAX_COUNT = 100
+#: Grades returned; ``certainly-not`` results are known but never returned.
+RETURNED = ("certain", "probable", "possible")
+#: Non-certain scores stay below 1.0 so that the order by score puts certain first.
+MAX_UNCERTAIN_SCORE = 0.99
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    resource: Any
+    only_certain: bool = False
+    count: int | None = None
+    only_single: bool = False
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """One returned Patient with its score and grade."""
+
+    id: str
+    resource: bytes
+    protected: bool
+    score: float
+    grade: str
+
+
+def match(uow: UnitOfWork, request: MatchRequest, access: Access,
+          today: date) -> list[MatchResult]:
+    """The graded matches of ``request.resource``, best first."""
+    count = DEFAULT_COUNT if request.count is None else request.count
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidRequest(f"count must be between 1 and {MAX_COUNT}")
+    resource = validate_patient(request.resource)
+    normalise_patient_identifiers(resource, today)
+    query = record_from_patient(resource)
+    store = MatchCandidates(uow.connection)
+    ids = store.candidate_ids(query_keys(query), sorted(query.identifiers))
+    rows = store.with_survivors(store.load(ids))
+    best: dict[str, tuple[Assessment, CandidateRow]] = {}
+    for row in rows.values():
+        survivor = _survivor(row, rows)
+        if survivor is None:
+            continue
+        candidate = record_from_patient(orjson.loads(row.resource))
+        use_contact = not (must_mask(row.protected, access) or must_mask(survivor.protected,
+                                                                         access))
+        result = assess(query, candidate, use_contact=use_contact)
+        held = best.get(survivor.id)
+        if result.grade in RETURNED and (held is None or _key(result) < _key(held[0])):
+            best[survivor.id] = (result, survivor)
+    ranked = sorted(best.values(), key=lambda pair: (_key(pair[0]), pair[1].id))
+    if request.only_certain:
+        ranked = [pair for pair in ranked if pair[0].grade == "certain"]
+    if request.only_single:
+        ranked = _single(ranked)
+    return [
+        MatchResult(row.id, row.resource, row.protected,
+                    1.0 if a.grade == "certain" else min(a.score, MAX_UNCERTAIN_SCORE),
+                    str(a.grade))
+        for a, row in ranked[:count]
+    ]
+
+
+def _key(result: Assessment) -> tuple[int, float]:
+    return (RETURNED.index(str(result.grade)), -result.weight)
+
+
+def _survivor(row: CandidateRow, rows: dict[str, CandidateRow]) -> CandidateRow | None:
+    seen = {row.id}
+    while row.replaced_by is not None:
+        nxt = rows.get(row.replaced_by)
+        if nxt is None or nxt.id in seen:
+            return None  # a deleted survivor or a loop: nothing sound to return
+        seen.add(nxt.id)
+        row = nxt
+    return row
+
+
+def _single(ranked: list[tuple[Assessment, CandidateRow]]
+            ) -> list[tuple[Assessment, CandidateRow]]:
+    """FHIR ``onlySingleMatch``: the one most appropriate match, or none when the server
+    cannot tell one apart (the best is only possible, or the runner-up has the same grade)."""
+    if not ranked or ranked[0][0].grade not in ("certain", "probable"):
+        return []
+    if len(ranked) > 1 and ranked[1][0].grade == ranked[0][0].grade:
+        return []
+    return ranked[:1]
+
+
+def resource_of(result: MatchResult) -> dict[str, Any]:
+    loaded: dict[str, Any] = orjson.loads(result.resource)
+    return loaded
