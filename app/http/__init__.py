@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI's assets come from the swagger-ui-bundle package, served below:
+        # /docs works without reaching a CDN.
+        OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
     )
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1,  # type: ignore[method-assign]
                             x_prefix=1)
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
     register_error_handlers(app)
+    _serve_swagger_ui_assets(app)
     auth.install(app, settings)
 
     @app.before_request
@@ -109,3 +112,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         return response
 
     return app
+
+
+def _serve_swagger_ui_assets(app: Flask) -> None:
+    """``/swagger-ui/<file>``: Swagger UI's JavaScript and CSS from swagger-ui-bundle."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    def asset(filename: str) -> Response:
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+    app.add_url_rule("/swagger-ui/<path:filename>", "swagger_ui_asset", asset)
