@@ -275,11 +275,12 @@ def write(
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
-    protected = propagate_protection(uow, patient_id)
+    was_protected = previous is not None and previous.protected
+    protected = propagate_protection(uow, patient_id, was_protected=was_protected)
     return StoredPatient(patient_id, version_id, now, False, protected, data, method)
 
 
-def propagate_protection(uow: UnitOfWork, patient_id: str) -> bool:
+def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: bool) -> bool:
     """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
     to it through ``Patient.link``; return its own flag.
 
@@ -302,7 +303,10 @@ def propagate_protection(uow: UnitOfWork, patient_id: str) -> bool:
         resource is not None and is_protected(orjson.loads(resource))
         for _id, resource, _flag in rows
     ) or len(component) >= MAX_LINKED_GROUP
-    uow.patients.set_protected([i for i, _r, flag in rows if flag != protected], protected)
+    changed = [i for i, _r, flag in rows if flag != protected]
+    if protected and not was_protected and patient_id not in changed:
+        changed.append(patient_id)  # its row was saved protected; its history not yet
+    uow.patients.set_protected(changed, protected)
     return protected
 
 

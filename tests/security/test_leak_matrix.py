@@ -1,0 +1,203 @@
+"""The leak matrix: every read path, with and without ``protected-identity``, for a protected
+person, a person linked to one, a person of type "Oklar" and a person whose linked record
+becomes protected later — the withheld values (unique phone, street, e-mail, postal code)
+never appear anywhere in a response body for a caller without the scope, and do for a
+caller with it."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from tests.security.conftest import FULL, MASKED, SECURITY_LABEL_SYSTEM, headers
+from tests.support import make_pnr, patient, unique_name
+
+PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
+PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
+PATIENT_GROUP_URL = "http://sweid.example/fhir/StructureDefinition/patient-group"
+PATIENT_GROUP_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-group"
+
+
+@dataclass
+class Person:
+    id: str
+    family: str
+    pnr: str
+    secrets: list[str]
+
+
+def _secret_patient(**extra: Any) -> tuple[dict[str, Any], list[str]]:
+    tag = uuid.uuid4().hex[:10]
+    phone = f"070-{random.randrange(100, 999)} {random.randrange(10, 99)} {tag[:2]}"
+    street, email, postal = f"Hemliggatan {tag}", f"hidden.{tag}@example.se", f"Z{tag[:4]}"
+    pnr = make_pnr()
+    resource = patient(unique_name("Leak"), pnr=pnr,
+                       telecom=[{"system": "phone", "value": phone},
+                                {"system": "email", "value": email}],
+                       address=[{"line": [street], "city": "Gävle", "postalCode": postal,
+                                 "district": "Gävleborgs län", "state": "X"}],
+                       **extra)
+    return resource, [phone, street, email, postal, "Gävle"]
+
+
+def _create(resource: dict[str, Any], secrets: list[str]) -> Person:
+    created = requests.post(resource_url(), json=resource, headers=headers(FULL), timeout=10)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    return Person(body["id"], body["name"][0]["family"],
+                  body["identifier"][0]["value"], secrets)
+
+
+_BASE: dict[str, str] = {}
+
+
+def resource_url() -> str:
+    return _BASE["url"] + "/Patient"
+
+
+LABEL = {"security": [{"system": SECURITY_LABEL_SYSTEM, "code": "sekretessmarkering"}]}
+
+
+@pytest.fixture(scope="module")
+def people(sbase: str) -> dict[str, Person]:
+    _BASE["url"] = sbase
+    start = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    protected = _create(*_secret_patient(meta=LABEL))
+    linked_resource, linked_secrets = _secret_patient(
+        link=[{"other": {"reference": f"Patient/{protected.id}"}, "type": "seealso"}])
+    linked = _create(linked_resource, linked_secrets)
+    oklar = _create(*_secret_patient(extension=[
+        {"url": PATIENT_TYPE_URL,
+         "valueCoding": {"system": PATIENT_TYPE_SYSTEM, "code": "oklar"}},
+        {"url": PATIENT_GROUP_URL,
+         "valueCoding": {"system": PATIENT_GROUP_SYSTEM, "code": "07/99"}}]))
+    # Protected later: the record linking to it (and both histories) become protected too.
+    later_resource, later_secrets = _secret_patient()
+    later = _create(later_resource, later_secrets)
+    follower_resource, follower_secrets = _secret_patient(
+        link=[{"other": {"reference": f"Patient/{later.id}"}, "type": "seealso"}])
+    follower = _create(follower_resource, follower_secrets)
+    current = requests.get(f"{sbase}/Patient/{later.id}", headers=headers(FULL), timeout=10)
+    labelled = {**current.json(), "meta": LABEL}
+    assert requests.put(f"{sbase}/Patient/{later.id}", json=labelled, headers=headers(FULL),
+                        timeout=10).status_code == 200
+    return {"protected": protected, "linked": linked, "oklar": oklar, "later": later,
+            "follower": follower, "start": Person(start, "", "", [])}
+
+
+def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -> dict[str, str]:
+    """Every read path's response body for this caller, keyed by path name."""
+    hdrs = headers(scope)
+    get = lambda url, **kw: requests.get(url, headers=hdrs, timeout=10, **kw)  # noqa: E731
+    post = lambda url, **kw: requests.post(url, headers=hdrs, timeout=10, **kw)  # noqa: E731
+    pid = person.id
+    bodies: dict[str, requests.Response] = {
+        "read": get(f"{sbase}/Patient/{pid}"),
+        "read _elements": get(f"{sbase}/Patient/{pid}?_elements=telecom,address,name"),
+        "read _summary": get(f"{sbase}/Patient/{pid}?_summary=true"),
+        "vread": get(f"{sbase}/Patient/{pid}/_history/1"),
+        "instance history": get(f"{sbase}/Patient/{pid}/_history"),
+        "type history": get(f"{sbase}/Patient/_history",
+                            params={"_since": people["start"].id, "_count": 1000}),
+        "search": get(f"{sbase}/Patient", params={"family": person.family}),
+        "search identifier": get(f"{sbase}/Patient", params={"identifier": person.pnr}),
+        "search _elements": get(f"{sbase}/Patient", params={
+            "_id": pid, "_elements": "telecom,address"}),
+        "search _include": get(f"{sbase}/Patient", params={
+            "link": f"Patient/{pid}", "_include": "Patient:link"}),
+        "search _include of it": get(f"{sbase}/Patient", params={
+            "_id": pid, "_include": "Patient:link"}),
+        "search POST": post(f"{sbase}/Patient/_search", data={"_id": pid}),
+        "batch": post(sbase, json={"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "GET", "url": f"Patient/{pid}"}},
+            {"request": {"method": "GET", "url": f"Patient/{pid}/_history/1"}},
+            {"request": {"method": "GET", "url": f"Patient?_id={pid}&_include=Patient:link"}},
+        ]}),
+        "match": post(f"{sbase}/Patient/$match", json={
+            "resourceType": "Parameters", "parameter": [{"name": "resource", "resource": {
+                "resourceType": "Patient", "name": [{"family": person.family,
+                                                     "given": ["Testa"]}],
+                "birthDate": "1998-01-01", "gender": "female",
+                "identifier": [{"system": "urn:oid:1.2.752.129.2.1.3.1",
+                                "value": person.pnr}]}}]}),
+        "ihe-pix": get(f"{sbase}/Patient/$ihe-pix", params={
+            "sourceIdentifier": f"urn:oid:1.2.752.129.2.1.3.1|{person.pnr}"}),
+    }
+    # A transaction that round-trips the record as this caller sees it: the response
+    # shows the written record through the same masking.
+    seen = bodies["read"].json()
+    bodies["transaction"] = post(sbase, json={
+        "resourceType": "Bundle", "type": "transaction", "entry": [
+            {"request": {"method": "PUT", "url": f"Patient/{pid}"}, "resource": seen},
+            {"request": {"method": "GET", "url": f"Patient/{pid}"}}]})
+    for name, response in bodies.items():
+        assert response.status_code == 200, (name, response.status_code, response.text[:300])
+    return {name: response.text for name, response in bodies.items()}
+
+
+CASES = ["protected", "linked", "oklar", "later", "follower"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_masked_caller_never_sees_withheld_values(sbase: str, people: dict[str, Person],
+                                                  case: str) -> None:
+    person = people[case]
+    bodies = _bodies(sbase, person, MASKED, people)
+    everyone = [s for p in CASES for s in people[p].secrets if s != "Gävle"]
+    for name, text in bodies.items():
+        for secret in everyone:
+            assert secret not in text, f"{case}: {secret!r} leaked on {name}"
+    read = requests.get(f"{sbase}/Patient/{person.id}", headers=headers(MASKED), timeout=10)
+    masked = read.json()
+    assert masked["meta"]["tag"][0]["code"] == "SUBSETTED"
+    assert set(masked) <= {"resourceType", "id", "meta", "identifier", "name", "gender",
+                           "birthDate", "active", "link", "address"}
+    assert masked["address"] == [{"district": "Gävleborgs län", "state": "X"}]  # county kept
+    assert masked["identifier"][0]["value"] == person.pnr
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_caller_with_protected_identity_sees_everything(sbase: str, people: dict[str, Person],
+                                                        case: str) -> None:
+    person = people[case]
+    bodies = _bodies(sbase, person, FULL, people)
+    for name in ("read", "vread", "instance history", "search", "batch", "transaction"):
+        for secret in person.secrets:
+            assert secret in bodies[name], f"{case}: {secret!r} missing on {name}"
+    assert "SUBSETTED" not in bodies["read"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_searches_on_withheld_fields_never_match_for_masked_callers(
+        sbase: str, people: dict[str, Person], case: str) -> None:
+    person = people[case]
+    phone, street, email, postal = person.secrets[:4]
+    searches = [{"phone": phone}, {"email": email}, {"telecom": f"phone|{phone}"},
+                {"address": street}, {"address-postalcode": postal},
+                {"address-city": "Gävle", "family": person.family}]
+    if case == "oklar":
+        searches += [{"patient-type": "oklar", "_id": person.id},
+                     {"patient-group": "07/99", "_id": person.id}]
+    for params in searches:
+        masked = requests.get(f"{sbase}/Patient", params={**params, "_total": "accurate"},
+                              headers=headers(MASKED), timeout=10).json()
+        assert masked["total"] == 0, (case, params)
+        full = requests.get(f"{sbase}/Patient", params={**params, "_total": "accurate"},
+                            headers=headers(FULL), timeout=10).json()
+        assert person.id in [e["resource"]["id"] for e in full.get("entry", [])], (case, params)
+
+
+def test_unprotected_person_is_not_masked(sbase: str) -> None:
+    resource, secrets = _secret_patient()
+    created = requests.post(f"{sbase}/Patient", json=resource, headers=headers(MASKED),
+                            timeout=10)
+    read = requests.get(f"{sbase}/Patient/{created.json()['id']}", headers=headers(MASKED),
+                        timeout=10)
+    assert all(secret in read.text for secret in secrets)
+    assert "SUBSETTED" not in read.text
