@@ -7,4 +7,4 @@ CapabilityStatement lists their definitions; adding an operation is adding its m
 
 from __future__ import annotations
 
-MODULES: tuple[str, ...] = ("generate_reserve_id", "match")
+MODULES: tuple[str, ...] = ("generate_reserve_id", "match", "merge", "unmerge", "ihe_pix")
