@@ -52,7 +52,8 @@ def _answer(values: dict[str, list[Any]]) -> Response:
         ("targetIdentifier", "Identifier", ident) for ident in found.identifiers]
     outputs += [("targetId", "Reference", {"reference": f"Patient/{pid}"})
                 for pid in found.patient_ids]
-    return fhir_response(build_parameters(outputs))
+    # FHIR JSON has no empty arrays: "nothing in the requested domains" is a bare Parameters.
+    return fhir_response(build_parameters(outputs) if outputs else {"resourceType": "Parameters"})
 
 
 def _as_strings(body: Any) -> Any:
