@@ -30,6 +30,7 @@ from app.domain.errors import (
 )
 from app.domain.fhirdate import instant, parse_range, utc_now
 from app.domain.identifiers import identifier_match, normalise_patient_identifiers
+from app.domain.merge import SEEALSO, linked_ids
 from app.domain.patient_index import PatientIndex, index_patient, is_protected
 from app.domain.search import SearchQuery, TokenValue, parse_search
 from app.masking import must_mask, restore_withheld
@@ -252,8 +253,11 @@ def write(
     resource: dict[str, Any],
     previous: StoredPatient | None,
     method: str,
+    *,
+    mirror_seealso: bool = True,
 ) -> StoredPatient:
-    """Store ``resource`` as the next version of ``patient_id`` with its indexes."""
+    """Store ``resource`` as the next version of ``patient_id`` with its indexes (and keep
+    the reverse ``seealso`` links, see :func:`_mirror_seealso`)."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
     meta = {key: value for key, value in resource.get("meta", {}).items()
@@ -275,9 +279,44 @@ def write(
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
+    if mirror_seealso:
+        _mirror_seealso(uow, patient_id, previous, resource)
     was_protected = previous is not None and previous.protected
     protected = propagate_protection(uow, patient_id, was_protected=was_protected)
     return StoredPatient(patient_id, version_id, now, False, protected, data, method)
+
+
+def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | None,
+                    resource: dict[str, Any]) -> None:
+    """The server keeps ``seealso`` links on both records (issue 7, domain.md §4): a
+    ``seealso`` link added to (removed from) this Patient adds (removes) the reverse link on
+    the other record, as a new version of it. Only links that changed in this write are
+    mirrored, and the other record is written with ``mirror_seealso=False``, so the
+    maintenance never recurses. Deleting a Patient leaves the other side's link as it is."""
+    before: set[str] = set()
+    if previous is not None and not previous.deleted and previous.resource is not None:
+        before = set(linked_ids(_load(previous), SEEALSO))
+    after = set(linked_ids(resource, SEEALSO))
+    for other_id in sorted(before ^ after):
+        other = uow.patients.get(other_id, for_update=True)
+        if other is None or other.deleted:
+            continue
+        other_resource = _load(other)
+        links = list(other_resource.get("link") or [])
+        has_reverse = patient_id in linked_ids(other_resource, SEEALSO)
+        if other_id in after and not has_reverse:
+            links.append({"other": {"reference": f"Patient/{patient_id}"}, "type": SEEALSO})
+        elif other_id in before and has_reverse:
+            links = [link for link in links if not (
+                link.get("type") == SEEALSO
+                and linked_ids({"link": [link]}, SEEALSO) == [patient_id])]
+        else:
+            continue
+        if links:
+            other_resource["link"] = links
+        else:
+            other_resource.pop("link", None)
+        write(uow, other_id, other_resource, other, "PUT", mirror_seealso=False)
 
 
 def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: bool) -> bool:
