@@ -1,9 +1,10 @@
 """Reserve-id storage: allocation counters, the log of every generated id, idempotency keys.
 
-The counter row of a (kind, key) is the only place a running number comes from; it is read
-with a row lock (PostgreSQL ``SELECT … FOR UPDATE``; on SQLite the write transaction already
-holds the database write lock, ``BEGIN IMMEDIATE``), so concurrent writers in any process or
-server instance queue on it and never see the same value (domain.md §3.2).
+The counter row of a (kind, key) is the only place a running number comes from; it is
+advanced with ``UPDATE … RETURNING``, which holds the row lock until commit on PostgreSQL
+(on SQLite the write transaction already holds the database write lock, ``BEGIN
+IMMEDIATE``), so concurrent writers in any process or server instance queue on it and never
+see the same value (domain.md §3.2).
 """
 
 from __future__ import annotations
@@ -52,24 +53,27 @@ class ReserveIdRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def lock_counter(self, kind: str, key: str) -> CounterState:
-        """The counter of (kind, key), locked until commit; created at series 1, value 0.
+    def advance_counter(self, kind: str, key: str, count: int) -> CounterState:
+        """Move the counter of (kind, key) on by ``count`` and return where it stood before.
 
-        Two first users of a key may both insert: the loser gets an IntegrityError and the
-        caller's ``run_write`` runs it again, when it finds the winner's row.
+        One ``UPDATE … RETURNING`` both locks the row until commit and advances it: the
+        common case costs a single statement. A key used for the first time is inserted at
+        series 1; two first users may both insert, and the loser's IntegrityError makes the
+        caller's ``run_write`` run again, when it finds the winner's row. The caller fixes
+        the stored state with :meth:`set_counter` when a series rolled over.
         """
-        stmt = select(reserve_counter.c.series, reserve_counter.c.next_value).where(
-            reserve_counter.c.kind == kind, reserve_counter.c.key == key
-        )
-        if self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+        row = self.conn.execute(
+            update(reserve_counter)
+            .where(reserve_counter.c.kind == kind, reserve_counter.c.key == key)
+            .values(next_value=reserve_counter.c.next_value + count)
+            .returning(reserve_counter.c.series, reserve_counter.c.next_value)
+        ).first()
         if row is None:
             self.conn.execute(
-                insert(reserve_counter).values(kind=kind, key=key, series=1, next_value=0)
+                insert(reserve_counter).values(kind=kind, key=key, series=1, next_value=count)
             )
             return CounterState(1, 0)
-        return CounterState(int(row.series), int(row.next_value))
+        return CounterState(int(row.series), int(row.next_value) - count)
 
     def set_counter(self, kind: str, key: str, state: CounterState) -> None:
         """Store where the (locked) counter stands now."""

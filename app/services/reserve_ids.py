@@ -304,10 +304,11 @@ def _sex_key(sex: Sex | None) -> str:
 
 def _take(uow: UnitOfWork, kind_code: str, who: _Demographics, count: int,
           series_capacity: int | None) -> list[str]:
-    """Advance the locked counter of (kind, birth date, sex) by ``count`` numbers."""
+    """Advance the counter of (kind, birth date, sex) by ``count`` numbers (the row stays
+    locked until commit); a used-up NRID series rolls over to the next (domain.md §2.2)."""
     when = who.birth.isoformat() if who.birth else "unknown"
     key = f"{when}|{_sex_key(who.sex)}"
-    state = uow.reserve_ids.lock_counter(kind_code, key)
+    state = uow.reserve_ids.advance_counter(kind_code, key, count)
     make: Callable[[int, int], str]
     if kind_code == lrid_vgr.CODE:
         assert who.birth is not None
@@ -329,7 +330,8 @@ def _take(uow: UnitOfWork, kind_code: str, who: _Demographics, count: int,
             raise ReserveIdsExhausted(_exhausted(kind_code, who, per_series, last_series))
         values.append(make(running, series))
         running += 1
-    uow.reserve_ids.set_counter(kind_code, key, CounterState(series, running))
+    if series != state.series:
+        uow.reserve_ids.set_counter(kind_code, key, CounterState(series, running))
     return values
 
 
