@@ -19,6 +19,8 @@ outputs only has to call :func:`present` — the audit follows.
 
 from __future__ import annotations
 
+import logging
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -57,6 +59,31 @@ def present_dict(resource: dict[str, Any], protected: bool, access: Access) -> d
     if protected:
         _note_disclosure(resource.get("id"))
     return resource
+
+
+#: A personnummer/samordningsnummer-shaped number: 10 or 12 digits, optionally with - or +.
+_PERSONAL_NUMBER = re.compile(r"(?<![0-9])([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})(?![0-9])")
+
+
+def redact(text: str) -> str:
+    """Error texts and logs never carry a full personnummer (style.md "Masking and logs"):
+    the last four digits of every 10/12-digit number become ``****``."""
+    return _PERSONAL_NUMBER.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that runs :func:`redact` over the whole formatted record,
+    tracebacks included (database errors quote their parameters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
 
 
 def collect_disclosures() -> list[str]:

@@ -21,7 +21,7 @@ from app.domain.access import ANONYMOUS
 from app.http import auth
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
-from app.masking import collect_disclosures
+from app.masking import RedactingFilter, collect_disclosures
 
 log = logging.getLogger("app.http")
 
@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     if not logging.getLogger().handlers:  # under gunicorn: request logs and warnings to stderr
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:  # no full personnummer in any log line
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,

@@ -24,6 +24,7 @@ from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.presentation import patient_body, searchset
 from app.http.query import parse_query
+from app.masking import redact
 from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
@@ -112,7 +113,7 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
         return run_write(engine, lambda uow: _run_entry(uow, entry, None))
     except DomainError as err:
         status = status_of(err)
-        outcome = operation_outcome("error", err.code, err.message, err.expression)
+        outcome = operation_outcome("error", err.code, redact(err.message), err.expression)
         return {"response": {"status": str(status), "outcome": outcome}}
 
 
