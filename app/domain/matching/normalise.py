@@ -75,14 +75,20 @@ def spelling_key(token: str) -> str:
     return token
 
 
+#: The table with both sides in spelling-key form (written by hand, so normalised here).
+_NICKNAME_KEYS: dict[str, str] = {}
+
+
 def given_key(token: str) -> str:
     """Spelling key of a given name, nicknames mapped to the full name.
 
     >>> given_key("kalle") == given_key("Karl"), given_key("pelle"), given_key("Åsa")
     (True, 'per', 'asa')
     """
+    if not _NICKNAME_KEYS:
+        _NICKNAME_KEYS.update({spelling_key(k): spelling_key(v) for k, v in NICKNAMES.items()})
     key = spelling_key(fold(token))
-    return NICKNAMES.get(key, key)
+    return _NICKNAME_KEYS.get(key, key)
 
 
 def phone_key(value: str | None) -> str | None:
