@@ -285,3 +285,27 @@ def test_concurrent_merges_of_one_source_into_two_targets_let_exactly_one_win(ba
     assert read(http, base, winners[0]["id"])["meta"]["versionId"] == "2"
     loser = next(t for t in targets if t is not winners[0])
     assert read(http, base, loser["id"]) == loser
+
+
+def test_the_result_of_a_protected_person_is_masked_for_callers_without_protected_identity(
+        base, http):
+    label = {"system": "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel",
+             "code": "sekretessmarkering"}
+    source = create(http, base, ident(LRID_SYSTEM, make_lrid()))
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()), meta={"security": [label]},
+                    telecom=[{"system": "phone", "value": "070-7654321"}])
+    response = merge(http, base, params(source, target))
+    assert response.status_code == 200, response.text
+    result = output(response, "result")
+    assert "telecom" not in result
+    assert any(t.get("code") == "SUBSETTED" for t in result["meta"].get("tag", []))
+    assert len(result["identifier"]) == 2
+
+
+def test_the_server_lists_merge_unmerge_and_ihe_pix_in_its_capability_statement(base, http):
+    statement = http.get(f"{base}/metadata").json()
+    patient_rest = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    operations = {o["name"]: o["definition"] for o in patient_rest.get("operation", [])} or {
+        o["name"]: o["definition"] for o in statement["rest"][0].get("operation", [])}
+    for code in ("merge", "unmerge", "ihe-pix"):
+        assert operations[code] == f"http://sweid.example/fhir/OperationDefinition/{code}"
