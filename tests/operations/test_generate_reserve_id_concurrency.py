@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -13,7 +14,15 @@ import pytest
 import requests
 
 from app.identity import kind_for_system
-from tests.operations.reserve_helpers import LRID_SYSTEM, NRID_SYSTEM, fresh_date, generate
+from tests.operations.reserve_helpers import (
+    LRID_SYSTEM,
+    NRID_SYSTEM,
+    fresh_date,
+    generate,
+    identifiers,
+    patient_ids,
+)
+from tests.support import patient, unique_name
 
 PROCESSES = 4
 THREADS = 8
@@ -66,3 +75,17 @@ def test_four_processes_of_eight_threads_never_get_the_same_id(base):
         kind = kind_for_system(system)
         assert kind is not None and system in (NRID_SYSTEM, LRID_SYSTEM)
         assert kind.is_valid(value, today=date.today())
+
+
+def test_racing_retries_with_one_request_id_all_get_the_same_ids_and_patients(base):
+    key = f"race-{uuid.uuid4()}"
+    family = unique_name("Race")
+    body = {"count": 2, "request_id": key, "patient": patient(family, birth=None)}
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(lambda _: generate(base, **body), range(6)))
+    first = responses[0]
+    for response in responses:
+        assert identifiers(response) == identifiers(first)
+        assert patient_ids(response) == patient_ids(first)
+    found = requests.get(f"{base}/Patient", params={"family": family}, timeout=30).json()
+    assert found["total"] == 2
