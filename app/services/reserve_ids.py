@@ -154,7 +154,6 @@ def generate(engine: Engine, order: ReserveOrder, *, today: date, subject: str |
         run_write(engine, lambda uow: _add_to_target(uow, target_id, system, allocation))
         patient_ids = [target_id]
     elif template is not None:
-        assert template is not None
         patient_ids = run_write(
             engine, lambda uow: _create_patients(uow, template, system, allocation))
     return ReserveResult(system, allocation.values, patient_ids, allocation.replayed)
