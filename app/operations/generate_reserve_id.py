@@ -21,7 +21,8 @@ from app.operations.parameters import (
     parse_parameters,
     single,
 )
-from app.services import reserve_ids
+from app.services import audit_events, reserve_ids
+from app.services.transactions import run_write
 
 DEFINITION = "OperationDefinition-generate-reserve-id"
 
@@ -63,6 +64,11 @@ def _generate(target_id: str | None) -> Response:
         policy=reserve_ids.ReservePolicy(settings.unknown_birth_date_policy,
                                          settings.reserve_series_capacity),
     )
+    if not result.replayed:
+        # AuditEvent (issue 8): who generated reserve ids, for which Patients, when.
+        access, action = g.access, "U" if target_id else "C"
+        run_write(current_app.extensions["sweid"].engine, lambda uow: audit_events.record(
+            uow, access, action, result.patient_ids, "0", "generate-reserve-id"))
     outputs: list[tuple[str, str, Any]] = [
         ("identifier", "Identifier", {"system": result.system, "value": value})
         for value in result.values

@@ -30,7 +30,7 @@ blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
 
 @blp.route("/Patient/$match", methods=["POST"])
 @blp.doc(summary="Find the Patients a submitted Patient may be (scored, graded)")
-@requires("Patient", "s", interaction="match")
+@requires("Patient", "r|s", interaction="match")
 def match() -> Response:
     """Type level ``$match``."""
     values = parse_parameters(read_json_body(), operation_definition(DEFINITION))

@@ -114,3 +114,20 @@ def test_record_validates_its_arguments() -> None:
         audit_events.record(None, None, "X", [], "0", "read")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         audit_events.record(None, None, "R", [], "1", "read")  # type: ignore[arg-type]
+
+
+def test_reserve_id_generation_is_audited(sbase: str) -> None:
+    sub = f"reserver-{uuid.uuid4().hex[:8]}"
+    response = requests.post(f"{sbase}/Patient/$generate-reserve-id",
+                             headers=headers("system/Patient.c", sub=sub), timeout=10, json={
+        "resourceType": "Parameters", "parameter": [
+            {"name": "birthDate", "valueDate": "1991-02-03"},
+            {"name": "gender", "valueCode": "male"},
+            {"name": "patient", "resource": patient(birth="1991-02-03", gender="male")}]})
+    assert response.status_code == 200, response.text
+    created = [p["valueReference"]["reference"] for p in response.json()["parameter"]
+               if p["name"] == "patient"]
+    found = _events(sbase, agent=sub, subtype="generate-reserve-id")
+    assert len(found) == 1
+    assert found[0]["action"] == "C"
+    assert [e["what"]["reference"] for e in found[0]["entity"]] == created
