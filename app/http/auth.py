@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 OPEN_PATHS = ("/fhir/metadata", "/openapi.json")
-OPEN_PREFIXES = ("/docs",)
+OPEN_PREFIXES = ("/docs", "/swagger-ui/")
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
 LEEWAY_SECONDS = 10
 REQUIREMENT_ATTRIBUTE = "sweid_requirement"

@@ -119,3 +119,19 @@ def test_batch_checks_each_entry(sbase: str) -> None:
                              timeout=10)
     assert response.status_code == 403
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_every_route_declares_what_it_needs() -> None:
+    """Undeclared routes are closed when authentication is on: every route of the app (but
+    the always-open documentation paths) carries a @requires/@authenticated/@public."""
+    from app.config import Settings
+    from app.http import create_app
+    from app.http.auth import OPEN_PATHS, OPEN_PREFIXES, _requirement_of
+
+    app = create_app(Settings(database_url="sqlite://"))
+    undeclared = [
+        rule.rule for rule in app.url_map.iter_rules()
+        if rule.rule not in OPEN_PATHS and not rule.rule.startswith((*OPEN_PREFIXES, "/static"))
+        and _requirement_of(app.view_functions[rule.endpoint]) is None
+    ]
+    assert undeclared == []
