@@ -6,8 +6,8 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from app.adapters.db import WRITE_OPTION
 from app.adapters.audit_repository import AuditRepository
+from app.adapters.db import WRITE_OPTION
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
 
