@@ -7,12 +7,15 @@ processes for a fixed time, then checks the ids: 0 duplicates among the response
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python bench/reserve_id_throughput.py [--clients 8] [--seconds 10] \\
-        [--count 1 --count 10] [--workers 8]
+        [--count 1 --count 10] [--workers N]
+
+Figures are printed and written to ``bench/results/reserve_id_throughput-<time>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
@@ -89,7 +92,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--count", type=int, action="append",
                         help="ids per request (repeat for several rounds; default 1 and 10)")
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn workers (default: one per CPU)")
     options = parser.parse_args()
     counts = options.count or [1, 10]
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
@@ -98,11 +102,13 @@ def main() -> int:
     database = Database.fresh(Path(tempfile.mkdtemp()))
     server = Server(database, workers=options.workers, env={"LOG_LEVEL": "warning"}).start()
     failed = False
+    rounds: list[dict[str, float]] = []
     try:
         print(f"server: gunicorn, {options.workers} workers, PostgreSQL; "
               f"{options.clients} client processes, {options.seconds:.0f} s per round")
         for count in counts:
             figures = run(server.base, options.clients, options.seconds, count)
+            rounds.append(figures)
             print(f"count={count:>2}: {figures['ids_per_s']:8.1f} ids/s "
                   f"({figures['requests_per_s']:.1f} requests/s), {figures['ids']} ids, "
                   f"{figures['duplicates']} duplicates, {figures['invalid']} invalid, "
@@ -115,6 +121,13 @@ def main() -> int:
         engine.dispose()
         print(f"reserve_id log: {total} rows, {distinct} distinct")
         failed |= total != distinct
+        results = ROOT / "bench" / "results"
+        results.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        (results / f"reserve_id_throughput-{stamp}.json").write_text(json.dumps({
+            "clients": options.clients, "workers": options.workers, "cpus": os.cpu_count(),
+            "seconds": options.seconds, "rounds": rounds,
+            "log_rows": total, "log_distinct": distinct}, indent=2))
     finally:
         server.stop()
         database.dispose()
