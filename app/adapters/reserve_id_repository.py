@@ -135,11 +135,22 @@ class ReserveIdRepository:
             request_id=request_id, fingerprint=fingerprint, subject=subject, created_at=now))
 
     def all(self, *, batch: int = 1000) -> Iterator[ReservedId]:
-        """Every logged id, oldest first (for ``python -m app reserve-ids list``)."""
-        result = self.conn.execution_options(yield_per=batch).execute(
-            select(*_COLUMNS).order_by(reserve_id.c.id))
-        for row in result:
-            yield ReservedId(*row)
+        """Every logged id, oldest first (for ``python -m app reserve-ids list``).
+
+        Fetched in keyset pages rather than through a server-side cursor, which needs a
+        transaction that read units of work may not open.
+        """
+        after = 0
+        while True:
+            rows = self.conn.execute(
+                select(reserve_id.c.id, *_COLUMNS).where(reserve_id.c.id > after)
+                .order_by(reserve_id.c.id).limit(batch)
+            ).all()
+            for row in rows:
+                yield ReservedId(*row[1:])
+            if len(rows) < batch:
+                return
+            after = rows[-1].id
 
 
 _COLUMNS = (reserve_id.c.system, reserve_id.c.value, reserve_id.c.generated_at,
