@@ -62,7 +62,10 @@ def present_dict(resource: dict[str, Any], protected: bool, access: Access) -> d
 
 
 #: A personnummer/samordningsnummer-shaped number: 10 or 12 digits, optionally with - or +.
-_PERSONAL_NUMBER = re.compile(r"(?<![0-9])([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})(?![0-9])")
+# Not inside a UUID (request ids): no hex group with a hyphen right before or after.
+_PERSONAL_NUMBER = re.compile(
+    r"(?<![0-9])(?<![0-9a-fA-F]-)([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})(?![0-9])(?!-[0-9a-fA-F])"
+)
 
 
 def redact(text: str) -> str:

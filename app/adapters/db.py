@@ -16,7 +16,9 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping (a round trip per checkout); a dropped connection is retried instead,
+    # see app.services.transactions.
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
 
 
 def is_sqlite(engine: Engine) -> bool:

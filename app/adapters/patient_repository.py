@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, false, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
 
 from app.adapters.patient_search import count_select, search_select
 from app.adapters.tables import (
@@ -43,13 +43,9 @@ class PatientRepository:
 
     def get(self, patient_id: str, *, for_update: bool = False) -> StoredPatient | None:
         """The current version (possibly a deletion marker) or None if never created."""
-        stmt = select(
-            patient.c.id, patient.c.version_id, patient.c.last_updated, patient.c.deleted,
-            patient.c.protected, patient.c.resource,
-        ).where(patient.c.id == patient_id)
-        if for_update and self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+        locking = for_update and self.conn.dialect.name == "postgresql"
+        stmt = _GET_CURRENT_FOR_UPDATE if locking else _GET_CURRENT
+        row = self.conn.execute(stmt, {"patient_id": patient_id}).first()
         return _stored(row) if row else None
 
     def get_version(self, patient_id: str, version_id: int) -> StoredPatient | None:
@@ -67,10 +63,7 @@ class PatientRepository:
         if not wanted:
             return []
         rows = self.conn.execute(
-            select(
-                patient.c.id, patient.c.version_id, patient.c.last_updated, patient.c.deleted,
-                patient.c.protected, patient.c.resource,
-            ).where(patient.c.id.in_(wanted), patient.c.deleted == false())
+            select(*_CURRENT_COLUMNS).where(patient.c.id.in_(wanted), patient.c.deleted == false())
         ).all()
         return [_stored(row) for row in rows]
 
@@ -266,6 +259,18 @@ class PatientRepository:
             )
         )
 
+
+_CURRENT_COLUMNS = (
+    patient.c.id,
+    patient.c.version_id,
+    patient.c.last_updated,
+    patient.c.deleted,
+    patient.c.protected,
+    patient.c.resource,
+)
+# Built once: reads by id are the hottest path (SQLAlchemy caches the compiled form).
+_GET_CURRENT = select(*_CURRENT_COLUMNS).where(patient.c.id == bindparam("patient_id"))
+_GET_CURRENT_FOR_UPDATE = _GET_CURRENT.with_for_update()
 
 _HISTORY_COLUMNS = (
     patient_history.c.id,

@@ -24,6 +24,9 @@ class UnitOfWork:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(**{WRITE_OPTION: True})
+        elif conn.dialect.name == "postgresql":
+            # A read needs no BEGIN/ROLLBACK round trips; each statement sees committed data.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.begin()
         self._conn = conn
         self.patients = PatientRepository(conn)

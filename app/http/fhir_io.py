@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC
-from email.utils import format_datetime
 from typing import Any
 
 import orjson
 from flask import Response, current_app, request
+from werkzeug.http import http_date
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
@@ -43,6 +43,8 @@ def response_type() -> str:
         if wanted in FORMAT_ALIASES:
             return FORMAT_ALIASES[wanted]
         raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json")
+    if "Accept" not in request.headers:
+        return FHIR_JSON
     accept = request.accept_mimetypes
     if not accept or accept.provided is False:
         return FHIR_JSON
@@ -72,18 +74,21 @@ def _safe_response_type() -> str:
 
 def base_url() -> str:
     """The absolute base of the FHIR API, as clients reach it (BASE_URL or the request)."""
-    configured = current_app.config["SETTINGS"].base_url
-    return configured or request.host_url.rstrip("/") + "/fhir"
+    configured: str | None = current_app.config["SETTINGS"].base_url
+    # Built from scheme and host (ProxyFix applies X-Forwarded-*) rather than
+    # request.host_url, which re-encodes the whole URL on every call.
+    return configured or f"{request.scheme}://{request.host}{request.script_root}/fhir"
 
 
-def version_headers(stored: StoredPatient) -> dict[str, str]:
-    """ETag, Last-Modified and Location of a stored version."""
-    last_modified = format_datetime(stored.last_updated.replace(tzinfo=UTC), usegmt=True)
-    return {
+def version_headers(stored: StoredPatient, *, location: bool = True) -> dict[str, str]:
+    """ETag, Last-Modified and (for writes) Location of a stored version."""
+    headers = {
         "ETag": f'W/"{stored.version_id}"',
-        "Last-Modified": last_modified,
-        "Location": f"{base_url()}/Patient/{stored.id}/_history/{stored.version_id}",
+        "Last-Modified": http_date(stored.last_updated.replace(tzinfo=UTC)),
     }
+    if location:
+        headers["Location"] = f"{base_url()}/Patient/{stored.id}/_history/{stored.version_id}"
+    return headers
 
 
 def operation_outcome(severity: str, code: str, text: str,

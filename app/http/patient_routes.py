@@ -54,10 +54,9 @@ def written(result: WriteResult) -> Response:
 
 
 def _one(stored: StoredPatient) -> Response:
-    headers = version_headers(stored)
-    headers.pop("Location")
-    query = parse_query(list(request.args.items(multi=True)))
-    return fhir_response(patient_body(stored, g.access, query), 200, headers)
+    query = parse_query(list(request.args.items(multi=True))) if request.args else None
+    return fhir_response(patient_body(stored, g.access, query), 200,
+                         version_headers(stored, location=False))
 
 
 @blp.route("/Patient", methods=["GET"])

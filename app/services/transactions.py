@@ -35,14 +35,22 @@ def run_write(engine: Engine, use_case: Callable[[UnitOfWork], T]) -> T:
         except IntegrityError:
             log.info("write lost a race (integrity), attempt %d", attempt)
         except (OperationalError, DBAPIError) as err:
-            if not _retryable(err):
+            if not (_retryable(err) or err.connection_invalidated):
                 raise
             log.info("write lost a race (serialisation), attempt %d", attempt)
     raise Conflict("The write kept colliding with concurrent writes; retry the request")
 
 
 def run_read(engine: Engine, use_case: Callable[[UnitOfWork], T]) -> T:
-    """Run ``use_case`` in a read-only unit of work."""
+    """Run ``use_case`` in a read-only unit of work; once more on a dropped connection
+    (pooled connections are not pinged before use)."""
+    try:
+        with UnitOfWork(engine) as uow:
+            return use_case(uow)
+    except DBAPIError as err:
+        if not err.connection_invalidated:
+            raise
+        log.info("read found a dropped database connection; retrying once")
     with UnitOfWork(engine) as uow:
         return use_case(uow)
 
