@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from app.config import Settings
+from app.domain.access import Access
 
 
 @click.group()
@@ -78,8 +79,8 @@ def downtime_pack(women: int, men: int, birth_date: str, family: str, given: str
             order = reserve_ids.ReserveOrder(
                 system=system, count=count, patient=template,
                 request_id=f"{request_id}:{gender}" if request_id else None)
-            result = reserve_ids.generate(engine, order, today=date.today(), subject="cli",
-                                          policy=policy)
+            result = reserve_ids.generate(engine, order, today=date.today(),
+                                          access=Access(subject="cli"), policy=policy)
             for value, patient_id in zip(result.values, result.patient_ids, strict=True):
                 rows.append({"number": str(len(rows) + 1), "system": result.system,
                              "identifier": value, "gender": gender, "birth_date": birth_date,

@@ -21,8 +21,7 @@ from app.operations.parameters import (
     parse_parameters,
     single,
 )
-from app.services import audit_events, reserve_ids
-from app.services.transactions import run_write
+from app.services import reserve_ids
 
 DEFINITION = "OperationDefinition-generate-reserve-id"
 
@@ -60,15 +59,10 @@ def _generate(target_id: str | None) -> Response:
     settings = current_app.config["SETTINGS"]
     result = reserve_ids.generate(
         current_app.extensions["sweid"].engine, order, today=date.today(),
-        subject=g.access.subject, trace_id=g.get("request_id"),
+        access=g.access, trace_id=g.get("request_id"),
         policy=reserve_ids.ReservePolicy(settings.unknown_birth_date_policy,
                                          settings.reserve_series_capacity),
     )
-    if not result.replayed:
-        # AuditEvent (issue 8): who generated reserve ids, for which Patients, when.
-        access, action = g.access, "U" if target_id else "C"
-        run_write(current_app.extensions["sweid"].engine, lambda uow: audit_events.record(
-            uow, access, action, result.patient_ids, "0", "generate-reserve-id"))
     outputs: list[tuple[str, str, Any]] = [
         ("identifier", "Identifier", {"system": result.system, "value": value})
         for value in result.values

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from app.adapters.reserve_id_repository import CounterState
 from app.adapters.unit_of_work import UnitOfWork
+from app.domain.access import Access
 from app.domain.errors import BusinessRuleViolation, Conflict, InvalidRequest
 from app.domain.fhirdate import utc_now
 from app.identity import (
@@ -31,10 +32,11 @@ from app.identity import (
     nrid,
     priority,
 )
-from app.services import patients
+from app.services import audit_events, patients
 from app.services.transactions import run_write
 
 MAX_COUNT = 50
+AUDIT_SUBTYPE = "generate-reserve-id"
 MAX_REQUEST_ID = 200
 GENDERS = ("male", "female", "other", "unknown")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -92,7 +94,7 @@ class _Allocation:
     fill: dict[str, str]
 
 
-def generate(engine: Engine, order: ReserveOrder, *, today: date, subject: str | None,
+def generate(engine: Engine, order: ReserveOrder, *, today: date, access: Access,
              policy: ReservePolicy, trace_id: str | None = None) -> ReserveResult:
     """Generate ``order.count`` reserve ids and, when asked, the Patients that hold them.
 
@@ -113,7 +115,12 @@ def generate(engine: Engine, order: ReserveOrder, *, today: date, subject: str |
     ``X-Request-Id`` header) the first request stores the key with a fingerprint of its
     parameters; a retry with the same key and parameters returns the same ids (and
     finishes step 2 if the first attempt did not), a retry with other parameters is a 422.
+
+    Audit (issue 8): an AuditEvent (agent = the caller's ``sub``, entities = the Patients)
+    is written in the last transaction of a request that generated ids — step 1 when no
+    Patient is involved, so a plain generation costs one transaction.
     """
+    subject = access.subject
     kind_code, system = _kind(order.system)
     count = _count(order)
     template = _template(order.patient, kind_code, system, count, today)
@@ -145,17 +152,28 @@ def generate(engine: Engine, order: ReserveOrder, *, today: date, subject: str |
                                request_id=key or trace_id)
         if key is not None:
             uow.reserve_ids.add_request(key, fingerprint, subject, now)
+        if order.target_id is None and template is None:
+            audit_events.record(uow, access, "C", [], "0", AUDIT_SUBTYPE)
         return _Allocation(values, dict.fromkeys(values), False, demographics.fill)
+
+    def audited(patient_ids: list[str], uow: UnitOfWork, action: str) -> list[str]:
+        if not allocation.replayed:
+            audit_events.record(uow, access, action, patient_ids, "0", AUDIT_SUBTYPE)
+        return patient_ids
 
     allocation = run_write(engine, allocate)
     patient_ids: list[str] = []
     if order.target_id is not None:
         target_id = order.target_id
-        run_write(engine, lambda uow: _add_to_target(uow, target_id, system, allocation))
-        patient_ids = [target_id]
+
+        def add(uow: UnitOfWork) -> list[str]:
+            _add_to_target(uow, target_id, system, allocation)
+            return audited([target_id], uow, "U")
+
+        patient_ids = run_write(engine, add)
     elif template is not None:
-        patient_ids = run_write(
-            engine, lambda uow: _create_patients(uow, template, system, allocation))
+        patient_ids = run_write(engine, lambda uow: audited(
+            _create_patients(uow, template, system, allocation), uow, "C"))
     return ReserveResult(system, allocation.values, patient_ids, allocation.replayed)
 
 
