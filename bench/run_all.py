@@ -2,8 +2,9 @@
 
 Each benchmark is a script in ``bench/`` run as its own process from the repository root
 (so it can start servers, time itself and write ``bench/results/<name>-….json``); add
-new ones to the list. Extra arguments are passed to every benchmark, e.g.
-``python bench/run_all.py --patients 2000``; ``BENCH=name[,name]`` picks some.
+new ones to the list. ``BENCH=name[,name]`` picks some; extra arguments are passed to
+every chosen benchmark, so use them with one, e.g.
+``BENCH=rest_throughput python bench/run_all.py --patients 2000``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: (name, script relative to the repository root, default arguments)
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("rest_throughput", "bench/rest_throughput.py", []),
+    ("reserve_id_throughput", "bench/reserve_id_throughput.py", []),
+    ("match_quality", "bench/match_quality.py", []),
+    ("match_latency", "bench/match_latency.py", ["--sizes", "10000,100000"]),
 ]
 
 
