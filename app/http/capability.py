@@ -26,7 +26,7 @@ def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[st
         "software": {"name": "sweid-fhir", "version": "0.1.0"},
         "implementation": {"description": "Swedish patient-identity FHIR server", "url": base},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "patchFormat": ["application/json-patch+json"],
         "rest": [{
             "mode": "server",

@@ -1,4 +1,7 @@
-"""Reading FHIR request bodies and writing FHIR responses (JSON; content negotiation)."""
+"""Reading FHIR request bodies and writing FHIR responses (JSON or XML; content negotiation).
+
+JSON is the native form; XML (``app.xml``) is converted to and from it at this edge only.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +14,34 @@ from werkzeug.http import http_date
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
+from app.xml import XmlError, from_xml, to_xml
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json-patch+json")
-ACCEPTED_OUTPUT = ("application/fhir+json", "application/json", "application/*", "*/*", "json",
-                   "text/json")
+XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml")
+# What each Accept entry is answered with (application/json and application/xml are echoed).
+ACCEPTED_OUTPUT = {"application/fhir+json": FHIR_JSON, "application/json": "application/json",
+                   "application/*": FHIR_JSON, "*/*": FHIR_JSON, "json": FHIR_JSON,
+                   "text/json": FHIR_JSON, "application/fhir+xml": FHIR_XML,
+                   "application/xml": "application/xml", "text/xml": FHIR_XML, "xml": FHIR_XML}
 FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json",
-                  "application/fhir+json": FHIR_JSON}
+                  "application/fhir+json": FHIR_JSON, "xml": FHIR_XML,
+                  "application/fhir+xml": FHIR_XML, "application/xml": "application/xml",
+                  "text/xml": FHIR_XML}
+XML_OUTPUT = frozenset((FHIR_XML, "application/xml"))
 
 
 def read_json_body() -> Any:
-    """Parse the request body as JSON; 415 for other media types, 400 when unparseable."""
+    """The request body as FHIR JSON (FHIR XML is converted; JSON Patch stays JSON only);
+    415 for other media types, 400 when unparseable or hostile."""
     mimetype = request.mimetype
     if mimetype and mimetype not in JSON_TYPES:
+        if mimetype in XML_TYPES and request.method != "PATCH":
+            return _read_xml_body()
         raise UnsupportedMediaType(
             f"Content-Type {mimetype[:60]!r} is not supported; send application/fhir+json"
+            + (" (JSON Patch)" if request.method == "PATCH" else " or application/fhir+xml")
         )
     data = request.get_data(cache=True)
     if not data.strip():
@@ -36,32 +52,46 @@ def read_json_body() -> Any:
         raise InvalidRequest("The body is not valid JSON") from None
 
 
+def _read_xml_body() -> dict[str, Any]:
+    data = request.get_data(cache=True)
+    if not data.strip():
+        raise InvalidRequest("The request has no body")
+    try:
+        return from_xml(data)
+    except XmlError as error:
+        raise InvalidRequest(str(error)) from None
+
+
 def response_type() -> str:
     """The media type to answer with, from ``_format`` or ``Accept`` (406 when neither fits)."""
     wanted = request.args.get("_format")
     if wanted:
         if wanted in FORMAT_ALIASES:
             return FORMAT_ALIASES[wanted]
-        raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json")
+        raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json or xml")
     if "Accept" not in request.headers:
         return FHIR_JSON
     accept = request.accept_mimetypes
     if not accept or accept.provided is False:
         return FHIR_JSON
     for offered in accept.values():
-        base = offered.split(";")[0].strip()
-        if base in ACCEPTED_OUTPUT:
-            return "application/json" if base == "application/json" else FHIR_JSON
-    raise NotAcceptable("The server answers in application/fhir+json only")
+        answer = ACCEPTED_OUTPUT.get(offered.split(";")[0].strip())
+        if answer:
+            return answer
+    raise NotAcceptable("The server answers in application/fhir+json or application/fhir+xml")
 
 
 def fhir_response(body: bytes | dict[str, Any] | None, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    """A response with a FHIR JSON body (or none for 204/``return=minimal``)."""
+    """A response with a FHIR body (or none for 204/``return=minimal``): the JSON given, or
+    the same as XML when the client negotiated XML."""
     payload = body if isinstance(body, bytes | None) else orjson.dumps(body)
     response = Response(payload or b"", status=status, headers=headers or {})
     if payload:
-        response.content_type = f"{_safe_response_type()}; charset=utf-8"
+        media_type = _safe_response_type()
+        if media_type in XML_OUTPUT:
+            response.set_data(to_xml(orjson.loads(payload)))
+        response.content_type = f"{media_type}; charset=utf-8"
     return response
 
 
