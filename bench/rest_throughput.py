@@ -24,8 +24,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,13 +32,15 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from app.identity import luhn  # the server's own check-digit implementation
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.identity import luhn  # noqa: E402 — the server's own check-digit implementation
+from tests.support import Database, Server  # noqa: E402 — the same servers the tests start
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -50,11 +50,6 @@ FHIR_JSON = "application/fhir+json"
 
 
 # --- test identities ------------------------------------------------------------------------
-def luhn_digit(body: str) -> int:
-    """The personnummer check digit of a 9-digit body (YYMMDDNNN)."""
-    return int(luhn.check_digit([int(c) for c in body]))
-
-
 def personnummer_series(count: int, seed: int = 1998) -> list[tuple[str, str, str]]:
     """``count`` distinct valid personnummer with birth numbers 980–999 (test persons).
 
@@ -65,7 +60,7 @@ def personnummer_series(count: int, seed: int = 1998) -> list[tuple[str, str, st
     while len(out) < count:
         for number in range(980, 1000):
             body = f"{day:%y%m%d}{number:03d}"
-            value = f"{day:%Y%m%d}{number:03d}{luhn_digit(body)}"
+            value = f"{day:%Y%m%d}{number:03d}{luhn.check_digit([int(c) for c in body])}"
             out.append((value, day.isoformat(), "male" if number % 2 else "female"))
         day += timedelta(days=1)
     out = out[:count]
@@ -100,114 +95,21 @@ def http(method: str, url: str, body: Any = None, timeout: float = 300) -> tuple
         return error.code, error.read()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# --- database -----------------------------------------------------------------------------------
-@dataclass
-class BenchDatabase:
-    """A fresh database for the run: SQLite file, or a new PostgreSQL database."""
-
-    url: str
-    backend: str
-    admin_url: str | None = None
-    name: str | None = None
-
-    @classmethod
-    def fresh(cls, tmp: Path) -> BenchDatabase:
-        configured = os.environ.get("DATABASE_URL", "")
-        if not configured.startswith("postgresql"):
-            return cls(f"sqlite:///{tmp / 'bench.db'}", "sqlite")
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"sweid_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(configured, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = make_url(configured).set(database=name).render_as_string(hide_password=False)
-        return cls(url, "postgresql", configured, name)
-
-    def dispose(self) -> None:
-        if not (self.admin_url and self.name):
-            return
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 # --- servers --------------------------------------------------------------------------------------
-@dataclass
-class Gunicorn:
-    """One gunicorn master with the project's gunicorn config, on a free port."""
-
-    app: str
-    env: dict[str, str]
-    log_dir: Path
-    label: str
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}/fhir"
-
-    @property
-    def log_path(self) -> Path:
-        return self.log_dir / f"{self.label}.log"
-
-    def start(self) -> Gunicorn:
-        env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1",
-               "LOG_LEVEL": "warning"}
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
-                 self.app],
-                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.label} server exited with {self.process.returncode}; "
-                                   f"log:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                if http("GET", self.base + "/metadata", timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.label} server did not start within 60 s")
-
-    def worker_cpu_seconds(self) -> float:
-        """User + system CPU seconds of the master's live worker processes (Linux /proc)."""
-        if not self.process:
-            return 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:  # ppid
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def worker_cpu_seconds(server: Server) -> float:
+    """User + system CPU seconds of a gunicorn master's live worker processes (Linux /proc)."""
+    if not server.process:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.process.pid:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -323,16 +225,15 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="sweid-bench-"))
-    database = BenchDatabase.fresh(tmp)
-    env = {"DATABASE_URL": database.url, "WORKERS": str(args.workers)}
-    print(f"rest_throughput: {args.patients} Patients, {database.backend}, "
+    database = Database.fresh(tmp)
+    backend = "postgresql" if database.is_postgres else "sqlite"
+    env = {"LOG_LEVEL": "warning"}
+    print(f"rest_throughput: {args.patients} Patients, {backend}, "
           f"WORKERS={args.workers}, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s x {args.rounds} rounds")
     real = bare = None
     try:
-        subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], cwd=ROOT,
-                       env={**os.environ, **env}, check=True, capture_output=True)
-        real = Gunicorn("app.http:create_app()", env, tmp, "real").start()
+        real = Server(database, env, workers=args.workers).start()
         loaded, load_seconds = load_patients(real.base, args.patients, args.batch)
         patient_id, pnr = loaded[len(loaded) // 2]
         search_query = f"identifier={PNR_SYSTEM}|{pnr}"
@@ -345,9 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         if status != 200 or ids != [patient_id]:
             raise RuntimeError(f"search sanity check failed: {status} {ids}")
 
-        bare = Gunicorn("bench.bare_app:create_bare_app()",
-                        {**env, "BENCH_REAL_BASE": real.base, "BENCH_PATIENT_ID": patient_id,
-                         "BENCH_SEARCH_QUERY": search_query}, tmp, "bare").start()
+        bare = Server(database, {**env, "BENCH_REAL_BASE": real.base,
+                                 "BENCH_PATIENT_ID": patient_id,
+                                 "BENCH_SEARCH_QUERY": search_query},
+                      workers=args.workers, app="bench.bare_app:create_bare_app()").start()
         for path in (read_path, search_path):
             real_status, real_body = http("GET", real.base + path)
             bare_status, bare_body = http("GET", bare.base + path)
@@ -367,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(1, args.rounds + 1):
             print(f"  round {number}/{args.rounds}: ", end="", flush=True)
             for name, server, path in targets:
-                cpu_before = server.worker_cpu_seconds()
+                cpu_before = worker_cpu_seconds(server)
                 run = run_wrk(server.base + path, threads=args.threads,
                               connections=args.connections, duration=args.duration)
-                cpu = server.worker_cpu_seconds() - cpu_before
+                cpu = worker_cpu_seconds(server) - cpu_before
                 run["worker_cpu_us_per_request"] = 1e6 * cpu / max(run.get("requests", 1), 1)
                 rounds[name].append(run)
                 print(f"{name} {run['rps']:.0f}/s  ", end="", flush=True)
@@ -416,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "time": stamp,
         "commit": git_commit(),
         "settings": {"patients": args.patients, "batch": args.batch, "workers": args.workers,
-                     "database": database.backend, "wrk_threads": args.threads,
+                     "database": backend, "wrk_threads": args.threads,
                      "wrk_connections": args.connections, "duration_s": args.duration,
                      "cpus": os.cpu_count()},
         "load_seconds": load_seconds,
@@ -428,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets_met": met,
         "errors": errors,
     }
-    out = RESULTS / f"rest_throughput-{database.backend}-{stamp}.json"
+    out = RESULTS / f"rest_throughput-{backend}-{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"results: {out.relative_to(ROOT)}")
     if errors:

@@ -115,13 +115,15 @@ class Database:
 
 @dataclass
 class Server:
-    """A real gunicorn process serving the app on a free port."""
+    """A real gunicorn process serving the app (or, for benchmarks, another WSGI ``app``
+    target) with the project's gunicorn config on a free port."""
 
     database: Database
     env: dict[str, str] = field(default_factory=dict)
     workers: int = 2
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    app: str = "app.http:create_app()"
 
     @property
     def base(self) -> str:
@@ -140,13 +142,14 @@ class Server:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
-                 "app.http:create_app()"],
+                 self.app],
                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
+                raise RuntimeError(f"server exited with {self.process.returncode}; log:\n"
+                                   f"{self.log_path.read_text(errors='replace')[-3000:]}")
             try:
                 if requests.get(self.base + "/metadata", timeout=5).status_code == 200:
                     return self
