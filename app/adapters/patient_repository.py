@@ -133,7 +133,8 @@ class PatientRepository:
 
     def search(self, query: SearchQuery, *, see_protected: bool) -> list[StoredPatient]:
         """One page of matches."""
-        rows = self.conn.execute(search_select(query, see_protected=see_protected)).all()
+        statement, values = search_select(query, see_protected=see_protected)
+        rows = self.conn.execute(statement, values).all()
         return [
             StoredPatient(row.id, 0, datetime.min, False, row.protected, row.resource)
             for row in rows
@@ -141,7 +142,8 @@ class PatientRepository:
 
     def count(self, query: SearchQuery, *, see_protected: bool) -> int:
         """How many Patients match."""
-        total = self.conn.execute(count_select(query, see_protected=see_protected)).scalar()
+        statement, values = count_select(query, see_protected=see_protected)
+        total = self.conn.execute(statement, values).scalar()
         return int(total or 0)
 
     def linked_ids(self, ids: Sequence[str]) -> set[str]:
