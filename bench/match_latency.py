@@ -105,7 +105,7 @@ def load(url: str, start: int, stop: int, sample: list[dict[str, Any]],
                 "deleted": False, "active": index.active, "protected": index.protected,
                 "gender": index.gender, "birth_lo": index.birth_lo, "birth_hi": index.birth_hi,
                 "sort_family": index.sort_family, "sort_given": index.sort_given,
-                "resource": body})
+                "resource": body, "match_record": index.match_record})
             rows[patient_history].append({"id": pid, "version_id": 1, "last_updated": now,
                                           "method": "POST", "deleted": False,
                                           "protected": False, "resource": body})

@@ -2,16 +2,39 @@
 
 Each blocking key of the query (``app.domain.matching.blocking``) is one probe of the
 ``patient_token`` index on (param, code) with its own LIMIT, and each identifier of the
-query one probe of ``patient_identifier``; all probes go in one UNION ALL statement. The
-rows read are bounded by keys × :data:`PER_KEY_LIMIT`, whatever the size of the database.
+query one probe of ``patient_identifier``; all probes go in one statement (on PostgreSQL
+one fixed statement, the keys as an array probed through LATERAL, so it is prepared once;
+elsewhere a UNION ALL built once per number of keys). The rows read are bounded by
+keys × :data:`PER_KEY_LIMIT`, whatever the size of the database.
+
+Candidates are read as their stored match records (``patient.match_record``), not as
+resources: only the few Patients returned are loaded in full (:meth:`resources`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Select, false, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.adapters.tables import patient, patient_identifier, patient_link, patient_token
 from app.domain.matching.blocking import PER_KEY_LIMIT, choose
@@ -28,7 +51,8 @@ class CandidateRow:
     id: str
     version_id: int
     protected: bool
-    resource: bytes
+    #: The stored match record (None on rows written before the column existed).
+    match_record: bytes | None
     replaced_by: str | None
 
 
@@ -41,22 +65,17 @@ class MatchCandidates:
     def candidate_ids(self, keys: Sequence[str],
                       identifiers: Sequence[tuple[str, str]]) -> list[str]:
         """Ids to score: identifier holders first, then those hit by the most keys."""
-        probes: list[Select[tuple[str]]] = []
-        for system, value in identifiers:
-            probes.append(select(patient_identifier.c.patient_id).where(
-                patient_identifier.c.system == system, patient_identifier.c.value == value
-            ).limit(PER_KEY_LIMIT))
-        held = len(probes)
-        for key in keys:
-            probes.append(select(patient_token.c.patient_id).where(
-                patient_token.c.param == MATCH_KEY_PARAM, patient_token.c.code == key
-            ).limit(PER_KEY_LIMIT))
-        if not probes:
+        if not keys and not identifiers:
             return []
-        subqueries = [probe.subquery() for probe in probes]
-        tagged = [select(sub.c.patient_id, literal(int(i < held)).label("by_identifier"))
-                  for i, sub in enumerate(subqueries)]
-        rows = self.conn.execute(union_all(*tagged)).all()
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.execute(_array_probes(), {
+                "keys": list(keys), "systems": [system for system, _ in identifiers],
+                "values": [value for _, value in identifiers]}).all()
+        else:
+            params: dict[str, str] = {f"k{i}": key for i, key in enumerate(keys)}
+            for i, (system, value) in enumerate(identifiers):
+                params[f"s{i}"], params[f"v{i}"] = system, value
+            rows = self.conn.execute(_probes(len(identifiers), len(keys)), params).all()
         by_identifier = sorted({row[0] for row in rows if row[1]})
         chosen = choose(row[0] for row in rows if not row[1])
         return by_identifier + [i for i in chosen if i not in by_identifier]
@@ -65,17 +84,9 @@ class MatchCandidates:
         """The current versions of ``ids`` (deleted ones left out) with their replaced-by."""
         if not ids:
             return []
-        wanted = sorted(set(ids))
-        rows = self.conn.execute(
-            select(patient.c.id, patient.c.version_id, patient.c.protected, patient.c.resource)
-            .where(patient.c.id.in_(wanted), patient.c.deleted == false())
-        ).all()
-        replaced = dict(self.conn.execute(
-            select(patient_link.c.patient_id, patient_link.c.target_id).where(
-                patient_link.c.patient_id.in_(wanted), patient_link.c.type == "replaced-by")
-        ).tuples().all())
-        return [CandidateRow(row.id, row.version_id, bool(row.protected), row.resource,
-                             replaced.get(row.id)) for row in rows]
+        rows = self.conn.execute(_load(self.conn.dialect.name), {"ids": sorted(set(ids))}).all()
+        return [CandidateRow(row.id, row.version_id, bool(row.protected), row.match_record,
+                             row.target_id) for row in rows]
 
     def with_survivors(self, rows: list[CandidateRow]) -> dict[str, CandidateRow]:
         """``rows`` by id, plus every survivor their replaced-by links lead to."""
@@ -88,3 +99,84 @@ class MatchCandidates:
             found.update({row.id: row for row in self.load(sorted(missing))})
         return found
 
+    def resources(self, ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored JSON of the current, not deleted versions of ``ids``."""
+        if not ids:
+            return {}
+        stmt = _resources(self.conn.dialect.name)
+        return dict(self.conn.execute(stmt, {"ids": sorted(set(ids))}).tuples().all())
+
+
+@lru_cache(maxsize=256)
+def _probes(identifiers: int, keys: int) -> CompoundSelect[str, int]:
+    """The UNION ALL of ``identifiers`` identifier probes (bind parameters ``s<i>``,
+    ``v<i>``) and ``keys`` key probes (``k<i>``), each row tagged by_identifier 1 or 0.
+    Built once per shape, so SQLAlchemy's compiled cache (and psycopg's prepared
+    statements) serve the repeated shapes."""
+    probes: list[Select[str]] = [
+        select(patient_identifier.c.patient_id).where(
+            patient_identifier.c.system == bindparam(f"s{i}"),
+            patient_identifier.c.value == bindparam(f"v{i}"),
+        ).limit(PER_KEY_LIMIT)
+        for i in range(identifiers)
+    ]
+    probes += [
+        select(patient_token.c.patient_id).where(
+            patient_token.c.param == MATCH_KEY_PARAM,
+            patient_token.c.code == bindparam(f"k{i}"),
+        ).limit(PER_KEY_LIMIT)
+        for i in range(keys)
+    ]
+    subqueries = [probe.subquery() for probe in probes]
+    return union_all(*(
+        select(sub.c.patient_id, literal_column(str(int(i < identifiers))).label("by_identifier"))
+        for i, sub in enumerate(subqueries)))
+
+
+@cache
+def _array_probes() -> CompoundSelect[str, int]:
+    """PostgreSQL: the same probes as :func:`_probes` in one fixed statement, the keys
+    (``keys``) and identifiers (``systems``, ``values``) bound as arrays and each probed
+    with its own LIMIT through LATERAL."""
+    texts = ARRAY(String)
+    key = func.unnest(bindparam("keys", type_=texts)).table_valued("code").render_derived("key")
+    ident = func.unnest(bindparam("systems", type_=texts), bindparam("values", type_=texts)
+                        ).table_valued("system", "value").render_derived("ident")
+    by_key = select(patient_token.c.patient_id).where(
+        patient_token.c.param == MATCH_KEY_PARAM, patient_token.c.code == key.c.code,
+    ).limit(PER_KEY_LIMIT).lateral("by_key")
+    by_ident = select(patient_identifier.c.patient_id).where(
+        patient_identifier.c.system == ident.c.system,
+        patient_identifier.c.value == ident.c.value,
+    ).limit(PER_KEY_LIMIT).lateral("by_ident")
+    return union_all(
+        select(by_ident.c.patient_id, literal_column("1").label("by_identifier"))
+        .select_from(ident.join(by_ident, true())),
+        select(by_key.c.patient_id, literal_column("0").label("by_identifier"))
+        .select_from(key.join(by_key, true())),
+    )
+
+
+def _id_in(dialect: str) -> ColumnElement[bool]:
+    """``patient.id`` among the bound ``ids``: one array parameter on PostgreSQL (one
+    statement text whatever the number), an expanding IN elsewhere."""
+    if dialect == "postgresql":
+        return patient.c.id == any_(bindparam("ids", type_=ARRAY(String)))
+    return patient.c.id.in_(bindparam("ids", expanding=True))
+
+
+@cache
+def _load(dialect: str) -> Select[Any]:
+    return (
+        select(patient.c.id, patient.c.version_id, patient.c.protected,
+               patient.c.match_record, patient_link.c.target_id)
+        .outerjoin(patient_link, and_(patient_link.c.patient_id == patient.c.id,
+                                      patient_link.c.type == "replaced-by"))
+        .where(_id_in(dialect), patient.c.deleted == false())
+    )
+
+
+@cache
+def _resources(dialect: str) -> Select[Any]:
+    return select(patient.c.id, patient.c.resource).where(_id_in(dialect),
+                                                          patient.c.deleted == false())

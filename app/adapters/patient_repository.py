@@ -95,6 +95,7 @@ class PatientRepository:
             "sort_family": index.sort_family,
             "sort_given": index.sort_given,
             "resource": resource,
+            "match_record": index.match_record,
         }
         if version_id == 1:
             self.conn.execute(insert(patient).values(id=patient_id, created_at=now, **values))
@@ -110,7 +111,8 @@ class PatientRepository:
         self.conn.execute(
             update(patient)
             .where(patient.c.id == current.id)
-            .values(version_id=version_id, last_updated=now, deleted=True, active=False)
+            .values(version_id=version_id, last_updated=now, deleted=True, active=False,
+                    match_record=None)
         )
         self._clear_indexes(current.id)
         self._write_history(current.id, version_id, now, "DELETE", None, current.protected)

@@ -42,6 +42,9 @@ patient = Table(
     Column("sort_family", String(200)),
     Column("sort_given", String(200)),
     Column("resource", LargeBinary, nullable=False),
+    # The normalised fields $match scores (app.domain.matching.encode_record); NULL on rows
+    # written before it existed, which are matched from ``resource`` instead.
+    Column("match_record", LargeBinary),
     Index("ix_patient_last_updated", "last_updated"),
     Index("ix_patient_birth_lo", "birth_lo"),
     Index("ix_patient_sort_family", "sort_family"),

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from app.domain.fhirdate import date_range
-from app.domain.matching import record_from_patient, record_keys
+from app.domain.matching import encode_record, record_from_patient, record_keys
 from app.domain.text import fold
 
 SECURITY_LABEL_SYSTEM = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"
@@ -44,6 +44,8 @@ class PatientIndex:
     strings: list[tuple[str, str, str]] = field(default_factory=list)
     tokens: list[tuple[str, str, str]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
+    #: The $match record (:func:`app.domain.matching.encode_record`), stored on the row.
+    match_record: bytes | None = None
 
 
 def is_protected(resource: dict[str, Any]) -> bool:
@@ -98,8 +100,11 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
         _add_token(index, "patient-type", system, code)
     for system, code in extension_codes(resource, PATIENT_GROUP_URL):
         _add_token(index, "patient-group", system, code)
-    # $match blocking keys (app.domain.matching.blocking), looked up by (param, code).
-    for key in sorted(record_keys(record_from_patient(resource))):
+    # $match: the record candidates are scored on, and its blocking keys
+    # (app.domain.matching.blocking), looked up by (param, code).
+    record = record_from_patient(resource)
+    index.match_record = encode_record(record)
+    for key in sorted(record_keys(record)):
         _add_token(index, MATCH_KEY_PARAM, "", key)
     for link in resource.get("link", []):
         target = link_target_id(link.get("other", {}).get("reference"))

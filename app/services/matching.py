@@ -13,6 +13,7 @@ not see those fields (api.md "Access control"), so a match never reveals withhel
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,14 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.domain.access import Access
 from app.domain.errors import InvalidRequest
 from app.domain.identifiers import normalise_patient_identifiers
-from app.domain.matching import Assessment, assess, query_keys, record_from_patient
+from app.domain.matching import (
+    Assessment,
+    MatchRecord,
+    assess,
+    decode_record,
+    query_keys,
+    record_from_patient,
+)
 from app.masking import must_mask
 from app.services.fhir_validation import validate_patient
 
@@ -67,15 +75,15 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
     store = MatchCandidates(uow.connection)
     ids = store.candidate_ids(query_keys(query), sorted(query.identifiers))
     rows = store.with_survivors(store.load(ids))
+    records = _records(store, rows.values())
     best: dict[str, tuple[Assessment, CandidateRow]] = {}
     for row in rows.values():
         survivor = _survivor(row, rows)
-        if survivor is None:
+        if survivor is None or row.id not in records:
             continue
-        candidate = record_from_patient(orjson.loads(row.resource))
         use_contact = not (must_mask(row.protected, access) or must_mask(survivor.protected,
                                                                          access))
-        result = assess(query, candidate, use_contact=use_contact)
+        result = assess(query, records[row.id], use_contact=use_contact)
         held = best.get(survivor.id)
         if result.grade in RETURNED and (held is None or _key(result) < _key(held[0])):
             best[survivor.id] = (result, survivor)
@@ -84,12 +92,30 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
         ranked = [pair for pair in ranked if pair[0].grade == "certain"]
     if request.only_single:
         ranked = _single(ranked)
+    ranked = ranked[:count]
+    resources = store.resources([row.id for _, row in ranked])
     return [
-        MatchResult(row.id, row.resource, row.protected,
+        MatchResult(row.id, resources[row.id], row.protected,
                     1.0 if a.grade == "certain" else min(a.score, MAX_UNCERTAIN_SCORE),
                     str(a.grade))
-        for a, row in ranked[:count]
+        for a, row in ranked if row.id in resources  # deleted since it was scored: left out
     ]
+
+
+def _records(store: MatchCandidates, rows: Iterable[CandidateRow]) -> dict[str, MatchRecord]:
+    """The match record of every row: the stored one, or for rows without a current one
+    (written before it was stored, or in an older format) rebuilt from the resource."""
+    records: dict[str, MatchRecord] = {}
+    rebuild: list[str] = []
+    for row in rows:
+        record = decode_record(row.match_record, row.id)
+        if record is None:
+            rebuild.append(row.id)
+        else:
+            records[row.id] = record
+    for record_id, resource in store.resources(rebuild).items():
+        records[record_id] = record_from_patient(orjson.loads(resource))
+    return records
 
 
 def _key(result: Assessment) -> tuple[int, float]:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from app.domain.matching import MemoryIndex, assess, query_keys, record_from_patient
+from app.domain.matching import (
+    MemoryIndex,
+    assess,
+    decode_record,
+    encode_record,
+    query_keys,
+    record_from_patient,
+)
 from app.domain.matching.em import estimate_u, fit_m, patterns
 from app.domain.matching.features import birth_level, compare, family_level, given_level
 from app.domain.matching.normalise import given_key, name_tokens, phone_key, spelling_key
+from app.domain.matching.record import RECORD_FORMAT
 
 PNR = "urn:oid:1.2.752.129.2.1.3.1"
 
@@ -93,6 +101,19 @@ def test_contact_evidence_can_be_left_out_for_protected_candidates():
     query = rec(family="Holm", birth=None, **contact)
     assert assess(query, stored).grade == "probable"
     assert assess(query, stored, use_contact=False).grade is None
+
+
+def test_the_stored_match_record_decodes_to_the_same_record():
+    record = rec(family="Ström-Berg", identifier=[{"system": PNR, "value": "196512073245"}],
+                 telecom=[{"system": "phone", "value": "070-1234567"},
+                          {"system": "email", "value": "A@B.se"}],
+                 address=[{"line": ["Storgatan 1"], "postalCode": "412 55", "city": "Göteborg",
+                           "district": "Västra Götaland"}])
+    assert decode_record(encode_record(record), "p1") == record
+    # No record, or one of another format: the caller rebuilds it from the resource.
+    assert decode_record(None, "p1") is None
+    stale = encode_record(record).replace(f"[{RECORD_FORMAT},".encode(), b"[0,", 1)
+    assert decode_record(stale, "p1") is None
 
 
 def test_blocking_finds_records_with_one_wrong_field():

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, update
 
+from app.adapters.tables import patient as patient_table
 from tests.support import PNR_SYSTEM, make_pnr, patient, unique_name
 
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
@@ -169,6 +171,20 @@ def test_merged_away_records_are_replaced_by_their_survivor(base, http):
     found = graded(run_match(http, base, patient(family, given="Sara", birth=birth)))
     ids = [i for i, _, _ in found]
     assert survivor["id"] in ids and source["id"] not in ids
+
+
+def test_records_stored_without_a_match_record_are_matched_from_their_resource(
+        base, http, database):
+    # Rows written before migration 0003 have no match record: $match rebuilds it.
+    family, birth = unique_name(), a_birth_date()
+    stored = create(http, base, patient(family, given="Elin", birth=birth))
+    engine = create_engine(database.url)
+    with engine.begin() as conn:
+        conn.execute(update(patient_table).where(patient_table.c.id == stored["id"])
+                     .values(match_record=None))
+    engine.dispose()
+    found = graded(run_match(http, base, patient(family, given="Elin", birth=birth)))
+    assert found[0][:2] == (stored["id"], "probable")
 
 
 def test_inactive_records_that_were_not_merged_are_still_found(base, http):

@@ -10,7 +10,12 @@ evidence into a 0–1 score and a FHIR match grade.
 from __future__ import annotations
 
 from app.domain.matching.blocking import MemoryIndex, choose, query_keys, record_keys
-from app.domain.matching.record import MatchRecord, record_from_patient
+from app.domain.matching.record import (
+    MatchRecord,
+    decode_record,
+    encode_record,
+    record_from_patient,
+)
 from app.domain.matching.score import Assessment, assess, rank
 
 __all__ = [
@@ -19,6 +24,8 @@ __all__ = [
     "MemoryIndex",
     "assess",
     "choose",
+    "decode_record",
+    "encode_record",
     "query_keys",
     "rank",
     "record_from_patient",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.domain.matching.features import FEATURES
 
@@ -44,9 +45,16 @@ class Model:
 
     def level_weight(self, feature: str, level: str) -> float:
         """log2(m/u): the evidence (in bits) of one feature reaching one level."""
-        return math.log2(self.m[feature][level] / self.u[feature][level])
+        return self.weights[feature][level]
 
-    @property
+    @cached_property
+    def weights(self) -> dict[str, dict[str, float]]:
+        """:meth:`level_weight` of every feature and level (computed once per model)."""
+        return {feature: {level: math.log2(m / self.u[feature][level])
+                          for level, m in levels.items()}
+                for feature, levels in self.m.items()}
+
+    @cached_property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
 

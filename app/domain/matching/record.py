@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
+
 from app.domain.matching.normalise import (
     email_key,
     given_key,
@@ -20,6 +22,9 @@ from app.identity import kind_for_system
 #: Kinds whose values are one person's lifelong number: a different value is evidence
 #: against (domain.md §2.1).
 PERSON_NUMBER_KINDS = frozenset({"pnr", "snr"})
+#: Version of :func:`encode_record`'s output. Bump it whenever the normalisation or the
+#: fields change: stored records of another version are then rebuilt from the Patient.
+RECORD_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -137,4 +142,37 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
         identifiers=frozenset(identifiers),
         person_numbers={k: frozenset(v) for k, v in numbers.items()},
         known_identifiers=frozenset(known),
+    )
+
+
+def encode_record(record: MatchRecord) -> bytes:
+    """The record (without its id) as compact JSON bytes, to store beside the Patient so
+    that candidates are scored without parsing and normalising their resources again."""
+    return orjson.dumps([
+        RECORD_FORMAT, record.family, sorted(record.family_tokens), record.given,
+        record.birth, record.sex, sorted(record.postal), record.lines, sorted(record.cities),
+        sorted(record.counties), sorted(record.phones), sorted(record.emails),
+        sorted(record.identifiers), {k: sorted(v) for k, v in record.person_numbers.items()},
+        sorted(record.known_identifiers),
+    ])
+
+
+def decode_record(data: bytes | None, record_id: str) -> MatchRecord | None:
+    """The record :func:`encode_record` stored, or None when there is none or it has
+    another :data:`RECORD_FORMAT` (rebuild it with :func:`record_from_patient`)."""
+    if not data:
+        return None
+    fields = orjson.loads(data)
+    if fields[0] != RECORD_FORMAT:
+        return None
+    (_, family, tokens, given, birth, sex, postal, lines, cities, counties, phones, emails,
+     identifiers, numbers, known) = fields
+    return MatchRecord(
+        id=record_id, family=tuple(family), family_tokens=frozenset(tokens),
+        given=tuple(given), birth=birth, sex=sex, postal=frozenset(postal),
+        lines=tuple(lines), cities=frozenset(cities), counties=frozenset(counties),
+        phones=frozenset(phones), emails=frozenset(emails),
+        identifiers=frozenset(map(tuple, identifiers)),
+        person_numbers={k: frozenset(v) for k, v in numbers.items()},
+        known_identifiers=frozenset(map(tuple, known)),
     )

@@ -54,8 +54,9 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model | None = 
     telecom (a protected candidate seen by a caller without access)."""
     model = model or fitted_model()
     levels = compare(query, candidate, use_contact=use_contact)
+    weights = model.weights
     weight = model.prior_weight + sum(
-        model.level_weight(name, level) for name, level in levels.items() if level is not None)
+        weights[name][level] for name, level in levels.items() if level is not None)
     contradiction = any(
         kind in candidate.person_numbers and not (values & candidate.person_numbers[kind])
         for kind, values in query.person_numbers.items())
