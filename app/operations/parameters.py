@@ -11,12 +11,11 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from app.conformance import PROFILES
 from app.domain.errors import InvalidRequest
 
-PROFILES = Path(__file__).resolve().parent.parent.parent / "fhir_profiles"
 #: FHIR types whose value travels as ``value<Type>``; anything else is a resource.
 PRIMITIVE_PATTERNS: dict[str, str] = {
     "boolean": r"^(true|false)$",
