@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The project itself, installed as a package (not editable, no test extras). Conformance
 # files (OperationDefinitions…) are read from fhir_profiles/ beside the installed `app`
-# package (app/operations/parameters.py), so they are copied there.
+# package (app.conformance.PROFILES), so they are copied there.
 COPY . /tmp/src
 RUN pip install /tmp/src \
     && site=$(python -c 'import app, pathlib; print(pathlib.Path(app.__file__).resolve().parent.parent)') \
