@@ -244,7 +244,7 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
             result = patients.update(uow, str(resource["id"]), resource, if_match=None,
                                      access=admin, today=today)
         else:
-            result = patients.create(uow, resource, today=today)
+            result = patients.create(uow, resource, today=today, access=admin)
         counts["created" if result.created else "updated"] += 1
 
     def write_all(batch: list[dict[str, object]], uow: UnitOfWork) -> None:

@@ -93,7 +93,8 @@ def create() -> Response:
     condition = request.headers.get("If-None-Exist") or _criteria_in_query()
     result = run_write(
         _engine(),
-        lambda uow: patients.create(uow, body, if_none_exist=condition, today=date.today()),
+        lambda uow: patients.create(uow, body, if_none_exist=condition, today=date.today(),
+                                    access=g.access),
     )
     return written(result)
 
@@ -122,7 +123,8 @@ def conditional_update() -> Response:
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
     criteria = request.query_string.decode()
-    run_write(_engine(), lambda uow: patients.conditional_delete(uow, criteria, date.today()))
+    run_write(_engine(), lambda uow: patients.conditional_delete(uow, criteria, date.today(),
+                                                                 g.access))
     return fhir_response(None, 204)
 
 
@@ -166,7 +168,7 @@ def patch(patient_id: str) -> Response:
 @requires("Patient", "d", interaction="delete")
 def delete(patient_id: str) -> Response:
     """Delete."""
-    run_write(_engine(), lambda uow: patients.delete(uow, patient_id))
+    run_write(_engine(), lambda uow: patients.delete(uow, patient_id, g.access))
     return fhir_response(None, 204)
 
 

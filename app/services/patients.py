@@ -23,16 +23,21 @@ from app.domain.access import Access
 from app.domain.errors import (
     BusinessRuleViolation,
     Conflict,
+    Forbidden,
     Gone,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
 )
 from app.domain.fhirdate import instant, parse_range, utc_now
-from app.domain.identifiers import identifier_match, normalise_patient_identifiers
+from app.domain.identifiers import (
+    IdentifierMatch,
+    identifier_match,
+    normalise_patient_identifiers,
+)
 from app.domain.merge import SEEALSO, linked_ids
 from app.domain.patient_index import PatientIndex, index_patient, is_protected
-from app.domain.search import SearchQuery, TokenValue, parse_search
+from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.masking import must_mask, restore_withheld
 from app.services.fhir_validation import validate_patient
 
@@ -93,14 +98,15 @@ def create(
     *,
     if_none_exist: str | None = None,
     today: date,
+    access: Access,
     new_id: str | None = None,
 ) -> WriteResult:
     """Create a Patient with a server-assigned id; with ``If-None-Exist`` return the one
     match instead (200), refuse several (412)."""
     resource = prepare(body, today)
     if if_none_exist is not None:
-        query = conditional_query(if_none_exist, today)
-        uow.lock("conditional-create:" + if_none_exist)
+        query = conditional_query(if_none_exist, today, access)
+        uow.lock(_criteria_key(query))
         found = _matches(uow, query, "If-None-Exist")
         if found is not None:
             return WriteResult(False, found)
@@ -123,7 +129,12 @@ def update(
         raise InvalidRequest("The resource id must equal the id in the URL", expression=["id"])
     current = uow.patients.get(patient_id, for_update=True)
     check_version(current, if_match)
-    if current is not None and not current.deleted and must_mask(current.protected, access):
+    if current is not None and must_mask(current.protected, access):
+        if current.deleted:
+            # Re-creating a deleted protected record could drop its protection (and with it
+            # that of the records linked to it): only a caller who may see it may do that.
+            raise Forbidden("Re-creating a deleted protected Patient needs the "
+                            "protected-identity scope")
         resource = restore_withheld(resource, _load(current))
     created = current is None or current.deleted
     return WriteResult(created, write(uow, patient_id, resource, current, "PUT"))
@@ -139,8 +150,8 @@ def conditional_update(
     today: date,
 ) -> WriteResult:
     """``PUT Patient?criteria``: update the one match, create when none, 412 on several."""
-    query = conditional_query(criteria, today)
-    uow.lock("conditional-update:" + criteria)
+    query = conditional_query(criteria, today, access)
+    uow.lock(_criteria_key(query))
     found = _matches(uow, query, "conditional update")
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
@@ -148,7 +159,7 @@ def conditional_update(
         if body.get("id") is not None:
             return update(uow, str(body["id"]), body, if_match=if_match, access=access,
                           today=today)
-        return create(uow, body, today=today)
+        return create(uow, body, today=today, access=access)
     if body.get("id") not in (None, found.id):
         raise InvalidRequest("The resource id does not belong to the matching Patient")
     body = {**body, "id": found.id}
@@ -185,20 +196,25 @@ def patch(
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
-def delete(uow: UnitOfWork, patient_id: str) -> None:
-    """Logically delete; reads answer 410 afterwards. Deleting twice is harmless."""
+def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
+    """Logically delete; reads answer 410 afterwards. Deleting twice is harmless.
+
+    A protected Patient can only be deleted by a caller who may see it: deleting it would
+    lift the protection of the records linked to it (domain.md §3.6)."""
     current = uow.patients.get(check_id(patient_id), for_update=True)
     if current is None:
         raise NotFound(f"Patient/{patient_id} is not known")
+    if must_mask(current.protected, access):
+        raise Forbidden("Deleting a protected Patient needs the protected-identity scope")
     if not current.deleted:
         uow.patients.mark_deleted(current, utc_now())
 
 
-def conditional_delete(uow: UnitOfWork, criteria: str, today: date) -> None:
+def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Access) -> None:
     """``DELETE Patient?criteria``: delete the one match; none is fine, several is 412."""
-    found = _matches(uow, conditional_query(criteria, today), "conditional delete")
+    found = _matches(uow, conditional_query(criteria, today, access), "conditional delete")
     if found is not None:
-        delete(uow, found.id)
+        delete(uow, found.id, access)
 
 
 def search(uow: UnitOfWork, query: SearchQuery, access: Access, today: date) -> SearchPage:
@@ -330,23 +346,38 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     record gains a label every record linked to it becomes protected in the same
     transaction, and when the last label of a connected group goes they all lose it again.
     Becoming protected also protects the stored history (``set_protected``).
+
+    Writers that touch a linked or protected group serialise on one lock and then look
+    again: under PostgreSQL's READ COMMITTED, a transaction labelling B and one linking A to
+    B would otherwise each miss the other's uncommitted change.
     """
+    rows, protected = _group_protection(uow, patient_id)
+    if len(rows) > 1 or protected or was_protected:
+        uow.lock("patient-protection")
+        rows, protected = _group_protection(uow, patient_id)
+    changed = [i for i, _r, flag in rows if flag != protected]
+    if protected and not was_protected and patient_id not in changed:
+        changed.append(patient_id)  # its row was saved protected; its history not yet
+    uow.patients.set_protected(changed, protected)
+    return protected
+
+
+def _group_protection(uow: UnitOfWork,
+                      patient_id: str) -> tuple[list[tuple[str, bytes | None, bool]], bool]:
+    """The (id, resource, flag) rows of the linked group of ``patient_id`` and whether the
+    group is protected."""
     component = {patient_id}
     frontier = [patient_id]
     while frontier and len(component) < MAX_LINKED_GROUP:
         found = uow.patients.linked_ids(frontier) - component
         component |= found
         frontier = sorted(found)
-    rows = uow.patients.protection_of(sorted(component))
+    rows = list(uow.patients.protection_of(sorted(component)))
     protected = any(
         resource is not None and is_protected(orjson.loads(resource))
         for _id, resource, _flag in rows
     ) or len(component) >= MAX_LINKED_GROUP
-    changed = [i for i, _r, flag in rows if flag != protected]
-    if protected and not was_protected and patient_id not in changed:
-        changed.append(patient_id)  # its row was saved protected; its history not yet
-    uow.patients.set_protected(changed, protected)
-    return protected
+    return rows, protected
 
 
 def check_version(current: StoredPatient | None, if_match: str | None) -> None:
@@ -362,13 +393,24 @@ def check_version(current: StoredPatient | None, if_match: str | None) -> None:
         raise PreconditionFailed("If-Match does not name the current version of the Patient")
 
 
-def conditional_query(criteria: str, today: date) -> SearchQuery:
-    """Parse the search criteria of a conditional interaction."""
+def conditional_query(criteria: str, today: date, access: Access) -> SearchQuery:
+    """Parse the search criteria of a conditional interaction.
+
+    Conditional matching sees every record (a hidden match must not be duplicated), so a
+    caller who may not see protected data may not use withheld fields as criteria: the
+    answer would reveal them (api.md "Searches on withheld fields never reveal the person").
+    """
+    if not isinstance(criteria, str):
+        raise InvalidRequest("Conditional criteria must be a query string")
     criteria = criteria.split("?", 1)[1] if "?" in criteria else criteria
     query = parse_search(parse_qsl(criteria, keep_blank_values=True), default_count=2,
                          max_count=2, strict=True)
     if not query.clauses:
         raise InvalidRequest("A conditional request needs at least one search parameter")
+    withheld = sorted({c.name for c in query.clauses if c.name in WITHHELD_PARAMETERS})
+    if withheld and not access.see_protected:
+        raise Forbidden(f"Conditional criteria on {', '.join(withheld)} need the "
+                        "protected-identity scope")
     resolve_identifiers(query, today)
     query.count, query.offset, query.sort = 2, 0, []
     return query
@@ -382,6 +424,23 @@ def resolve_identifiers(query: SearchQuery, today: date) -> None:
                 identifier_match(v, today) if isinstance(v, TokenValue) else v
                 for v in clause.values
             ]
+
+
+def _criteria_key(query: SearchQuery) -> str:
+    """One lock key for every spelling of the same criteria (order, encoding, display
+    forms of identifiers), so racing conditional writers serialise."""
+    clauses = sorted(
+        f"{c.name}:{c.modifier or ''}={'|'.join(sorted(_value_key(v) for v in c.values))}"
+        for c in query.clauses
+    )
+    return "conditional:" + "&".join(clauses)
+
+
+def _value_key(value: object) -> str:
+    if isinstance(value, IdentifierMatch):
+        codes = ",".join(sorted(value.codes)) if value.codes is not None else "*"
+        return f"{value.system}#{codes}"
+    return repr(value)
 
 
 def _matches(uow: UnitOfWork, query: SearchQuery, what: str) -> StoredPatient | None:
