@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from app.adapters.tables import reserve_counter, reserve_id, reserve_request
+from app.adapters.tables import patient_identifier, reserve_counter, reserve_id, reserve_request
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,16 @@ class ReserveIdRepository:
                  "patient_id": None, "request_id": request_id}
                 for value in values
             ])
+
+    def held_by_patients(self, system: str, values: Sequence[str]) -> set[str]:
+        """The values some stored Patient (active or not) already carries in ``system``."""
+        if not values:
+            return set()
+        return set(self.conn.execute(
+            select(patient_identifier.c.value).where(
+                patient_identifier.c.system == system,
+                patient_identifier.c.value.in_(list(values)))
+        ).scalars())
 
     def of_request(self, request_id: str) -> list[ReservedId]:
         """The ids generated for an idempotency key, in the order they were generated."""

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -146,8 +146,9 @@ def generate(engine: Engine, order: ReserveOrder, *, today: date, access: Access
             source = template or {}
             _check_template_identifiers(uow, source)
         demographics = _demographics(order, source, kind_code, today, policy)
-        values = _take(uow, kind_code, demographics, count, policy.series_capacity)
         now = utc_now()
+        values = _take_unused(uow, kind_code, system, demographics, count,
+                              policy.series_capacity, now)
         uow.reserve_ids.record(system, values, now=now, subject=subject,
                                request_id=key or trace_id)
         if key is not None:
@@ -317,6 +318,25 @@ def _years_before(today: date, years: int) -> date:
 
 def _sex_key(sex: Sex | None) -> str:
     return sex or "unknown"
+
+
+def _take_unused(uow: UnitOfWork, kind_code: str, system: str, who: _Demographics, count: int,
+                 series_capacity: int | None, now: datetime) -> list[str]:
+    """``count`` new numbers that no stored Patient carries yet.
+
+    A number can exist before the counter reaches it — written by a client or a bulk load
+    (NRIDs also come from Inera). Such numbers are logged as used (without a request, so
+    an idempotent replay never returns them) and skipped: a generated id is never one that
+    exists (domain.md §3.2).
+    """
+    fresh: list[str] = []
+    while len(fresh) < count:
+        values = _take(uow, kind_code, who, count - len(fresh), series_capacity)
+        held = uow.reserve_ids.held_by_patients(system, values)
+        if held:
+            uow.reserve_ids.record(system, sorted(held), now=now, subject=None, request_id=None)
+        fresh += [value for value in values if value not in held]
+    return fresh
 
 
 def _take(uow: UnitOfWork, kind_code: str, who: _Demographics, count: int,
