@@ -13,3 +13,5 @@ timeout = int(os.environ.get("TIMEOUT", "60"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# The longest request line gunicorn accepts (its maximum); longer URLs get its own 414.
+limit_request_line = 8190

@@ -281,7 +281,10 @@ def from_xml(data: bytes | str) -> dict[str, Any]:
             from None
     except ParseError as error:
         raise XmlError(f"The body is not well-formed XML ({error})") from None
-    return _read_resource(root, "")
+    try:
+        return _read_resource(root, "")
+    except RecursionError:
+        raise XmlError("The XML is nested too deeply") from None
 
 
 def _split(tag: str) -> tuple[str | None, str]:

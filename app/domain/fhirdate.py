@@ -25,6 +25,13 @@ def parse_range(value: str) -> tuple[datetime, datetime]:
     >>> parse_range("1998-02")
     (datetime.datetime(1998, 2, 1, 0, 0), datetime.datetime(1998, 2, 28, 23, 59, 59, 999999))
     """
+    try:
+        return _interval(value)
+    except OverflowError:
+        raise ValueError("date out of range") from None
+
+
+def _interval(value: str) -> tuple[datetime, datetime]:
     match = _DATE_TIME.match(value.strip())
     if not match:
         raise ValueError("not a FHIR date or dateTime")

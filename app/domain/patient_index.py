@@ -175,7 +175,9 @@ def telecom_code(system: str | None, value: str) -> str:
     return value.strip()
 
 
-def _add_string(index: PatientIndex, param: str, value: str) -> None:
+def _add_string(index: PatientIndex, param: str, value: str | None) -> None:
+    if not isinstance(value, str):
+        return  # a null array item that only carries an extension (FHIR JSON _x alignment)
     entry = (param, fold(value)[:MAX_INDEXED], value[:MAX_INDEXED])
     if entry not in index.strings:
         index.strings.append(entry)

@@ -73,6 +73,8 @@ RESULT_PARAMETERS = frozenset(
     {"_count", "_offset", "_sort", "_total", "_summary", "_elements", "_include", "_format",
      "_pretty"}
 )
+#: Comma-separated values one parameter may carry (each becomes an OR branch in SQL).
+MAX_VALUES = 100
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 MODIFIERS: dict[ParamType, frozenset[str]] = {
     "id": frozenset({"not"}),
@@ -185,6 +187,8 @@ def _parse_values(name: str, ptype: ParamType, modifier: str, raw: str) -> list[
     values = [v for v in _split(raw) if v != ""]
     if not values:
         raise InvalidRequest(f"Search parameter '{name}' has no value")
+    if len(values) > MAX_VALUES:
+        raise InvalidRequest(f"Search parameter '{name}' takes at most {MAX_VALUES} values")
     if ptype in ("birthdate", "lastUpdated"):
         return [_parse_date(name, v) for v in values]
     if ptype in ("identifier", "telecom", "security", "token"):
@@ -242,8 +246,8 @@ def _apply_result_parameter(query: SearchQuery, name: str, value: str, max_count
 
 
 def _non_negative_int(name: str, value: str) -> int:
-    if not value.isdigit():
-        raise InvalidRequest(f"'{name}' takes a non-negative integer")
+    if not value.isdigit() or len(value) > 9:
+        raise InvalidRequest(f"'{name}' takes a non-negative integer below 10^9")
     return int(value)
 
 

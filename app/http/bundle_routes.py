@@ -8,6 +8,7 @@ rewritten to the ids the server assigned. A batch runs each entry on its own.
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -24,11 +25,11 @@ from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.presentation import patient_body, searchset
 from app.http.query import parse_query
-from app.masking import redact
 from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
 
+log = logging.getLogger(__name__)
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 #: The scope letter each writing entry needs (app.http.auth); GET needs r (read) or s.
 WRITE_PERMISSIONS = {"POST": "c", "PUT": "u", "PATCH": "u", "DELETE": "d"}
@@ -58,7 +59,10 @@ def bundle_endpoint() -> Response:
     if kind not in ("batch", "transaction"):
         raise InvalidRequest("The Bundle type must be batch or transaction")
     g.interaction = kind  # the AuditEvent subtype of what the response discloses
-    entries = [_parse_entry(i, e) for i, e in enumerate(bundle.get("entry") or [])]
+    raw_entries = bundle.get("entry") or []
+    if not isinstance(raw_entries, list):
+        raise InvalidRequest("Bundle.entry must be an array", expression=["Bundle.entry"])
+    entries = [_parse_entry(i, e) for i, e in enumerate(raw_entries)]
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":
         responses = run_write(engine, lambda uow: _transaction(uow, entries))
@@ -74,14 +78,25 @@ def bundle_endpoint() -> Response:
 
 
 def _parse_entry(position: int, entry: Any) -> Entry:
+    where = f"Bundle.entry[{position}]"
     request = entry.get("request") if isinstance(entry, dict) else None
-    if not isinstance(request, dict) or "method" not in request or "url" not in request:
-        raise InvalidRequest(f"Bundle.entry[{position}] has no request.method and request.url",
-                             expression=[f"Bundle.entry[{position}].request"])
-    method = str(request["method"]).upper()
+    if not isinstance(request, dict) or not isinstance(request.get("method"), str) \
+            or not isinstance(request.get("url"), str):
+        raise InvalidRequest(f"{where} has no request.method and request.url",
+                             expression=[f"{where}.request"])
+    for key, element in (("ifNoneExist", "request.ifNoneExist"), ("ifMatch", "request.ifMatch")):
+        if request.get(key) is not None and not isinstance(request[key], str):
+            raise InvalidRequest(f"{where}.{element} must be a string",
+                                 expression=[f"{where}.{element}"])
+    if entry.get("fullUrl") is not None and not isinstance(entry["fullUrl"], str):
+        raise InvalidRequest(f"{where}.fullUrl must be a string", expression=[f"{where}.fullUrl"])
+    method = request["method"].upper()
     if method not in ORDER:
-        raise InvalidRequest(f"Bundle.entry[{position}]: method {method[:10]!r} not supported")
-    url = urlsplit(str(request["url"]))
+        raise InvalidRequest(f"{where}: method {method[:10]!r} not supported")
+    try:
+        url = urlsplit(request["url"])
+    except ValueError:
+        raise InvalidRequest(f"{where}.request.url is not a URL") from None
     path = url.path.strip("/")
     if path.startswith("fhir/"):
         path = path[len("fhir/"):]
@@ -99,10 +114,15 @@ def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
     for entry in sorted(entries, key=lambda e: ORDER[e.method]):
         entry.resource = _rewrite_references(entry.resource, assigned)
         try:
-            responses[entry.position] = _run_entry(uow, entry, assigned.get(entry.full_url))
+            response = _run_entry(uow, entry, assigned.get(entry.full_url))
         except DomainError as err:
             err.message = f"Bundle.entry[{entry.position}]: {err.message}"
             raise
+        if entry.full_url in assigned:
+            # A conditional create may have found an existing record: later entries'
+            # references to this entry resolve to it (FHIR R4 §3.1.0.11.2).
+            assigned[entry.full_url] = response["response"]["location"].split("/")[1]
+        responses[entry.position] = response
     return [responses[i] for i in range(len(entries))]
 
 
@@ -113,8 +133,13 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
         return run_write(engine, lambda uow: _run_entry(uow, entry, None))
     except DomainError as err:
         status = status_of(err)
-        outcome = operation_outcome("error", err.code, redact(err.message), err.expression)
+        outcome = operation_outcome("error", err.code, err.message, err.expression)
         return {"response": {"status": str(status), "outcome": outcome}}
+    except Exception:  # noqa: BLE001 — one broken entry must not fail the whole batch
+        log.exception("unexpected error in a batch entry")
+        outcome = operation_outcome("fatal", "exception",
+                                    "Internal server error; see the server log")
+        return {"response": {"status": "500", "outcome": outcome}}
 
 
 def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, Any]:
@@ -126,7 +151,7 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, A
     check("Patient", WRITE_PERMISSIONS.get(entry.method) or ("r" if instance else "s"))
     if entry.method == "POST" and instance is None:
         return _written(patients.create(uow, entry.resource, if_none_exist=entry.if_none_exist,
-                                        today=today, new_id=new_id))
+                                        today=today, access=g.access, new_id=new_id))
     if entry.method == "PUT" and instance:
         return _written(patients.update(uow, instance, entry.resource, if_match=entry.if_match,
                                         access=g.access, today=today))
@@ -138,10 +163,10 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, A
         return _written(patients.patch(uow, instance, _patch_document(entry.resource),
                                        if_match=entry.if_match, access=g.access, today=today))
     if entry.method == "DELETE" and instance:
-        patients.delete(uow, instance)
+        patients.delete(uow, instance, g.access)
         return {"response": {"status": "204 No Content"}}
     if entry.method == "DELETE" and entry.query:
-        patients.conditional_delete(uow, entry.query, today)
+        patients.conditional_delete(uow, entry.query, today, g.access)
         return {"response": {"status": "204 No Content"}}
     if entry.method in ("GET", "HEAD"):
         return _read_entry(uow, parts, entry.query)
@@ -182,7 +207,7 @@ def _patch_document(resource: Any) -> Any:
     if isinstance(resource, dict) and resource.get("resourceType") == "Binary":
         try:
             return orjson.loads(base64.b64decode(resource.get("data", ""), validate=True))
-        except (ValueError, orjson.JSONDecodeError):
+        except (ValueError, TypeError, orjson.JSONDecodeError):
             raise InvalidRequest("The Binary does not hold a JSON Patch document") from None
     return resource
 

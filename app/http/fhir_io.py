@@ -14,6 +14,7 @@ from werkzeug.http import http_date
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
+from app.masking import redact
 from app.xml import XmlError, from_xml, to_xml
 
 FHIR_JSON = "application/fhir+json"
@@ -123,9 +124,11 @@ def version_headers(stored: StoredPatient, *, location: bool = True) -> dict[str
 
 def operation_outcome(severity: str, code: str, text: str,
                       expression: list[str] | None = None) -> dict[str, Any]:
-    """An OperationOutcome with one issue."""
+    """An OperationOutcome with one issue. Texts and expressions are redacted here, the one
+    place every error body is made: they never carry a full personnummer."""
+    text = redact(text)
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": text,
                              "details": {"text": text}}
     if expression:
-        issue["expression"] = expression
+        issue["expression"] = [redact(e) for e in expression]
     return {"resourceType": "OperationOutcome", "issue": [issue]}

@@ -73,7 +73,11 @@ def parse_parameters(body: Any, definition: dict[str, Any]) -> dict[str, list[An
         raise InvalidRequest("The operation takes a Parameters resource")
     specs = input_specs(definition)
     values: dict[str, list[Any]] = {}
-    for position, param in enumerate(body.get("parameter") or []):
+    parameters = body.get("parameter") or []
+    if not isinstance(parameters, list):
+        raise InvalidRequest("Parameters.parameter must be an array",
+                             expression=["Parameters.parameter"])
+    for position, param in enumerate(parameters):
         where = f"Parameters.parameter[{position}]"
         if not isinstance(param, dict) or not isinstance(param.get("name"), str):
             raise InvalidRequest(f"{where} has no name", expression=[where])

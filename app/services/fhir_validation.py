@@ -50,9 +50,28 @@ def validate_patient(data: Any) -> dict[str, Any]:
         raise InvalidRequest(f"Invalid Patient: {text}", expression=paths) from None
     except (ValueError, TypeError) as err:
         raise InvalidRequest(f"Invalid Patient: {type(err).__name__}") from None
+    except RecursionError:
+        raise InvalidRequest("Invalid Patient: elements are nested too deeply") from None
+    _check_null_items(data, "Patient")
     dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, by_alias=True)
     _check_required_codes(dumped)
     return dumped
+
+
+def _check_null_items(node: Any, where: str) -> None:
+    """FHIR JSON allows ``null`` in a primitive array only to align it with its ``_x``
+    extension array (R4 §2.6.2); anywhere else it is malformed."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, list):
+                partner = key[1:] if key.startswith("_") else f"_{key}"
+                if None in value and not isinstance(node.get(partner), list):
+                    raise InvalidRequest(f"{where}.{key}: null items are only allowed beside "
+                                         f"{partner}", expression=[f"{where}.{key}"])
+                for position, item in enumerate(value):
+                    _check_null_items(item, f"{where}.{key}[{position}]")
+            elif isinstance(value, dict):
+                _check_null_items(value, f"{where}.{key}")
 
 
 def _check_required_codes(resource: dict[str, Any]) -> None:

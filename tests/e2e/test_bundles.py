@@ -99,3 +99,57 @@ def test_bundles_of_the_wrong_type_are_refused(base, http):
     assert http.post(base, json=patient()).status_code == 400
     bad_entry = post_bundle(http, base, "batch", [{"request": {"url": "Patient"}}])
     assert bad_entry.status_code == 400
+
+
+def test_malformed_bundle_shapes_are_400_operation_outcomes(base, http):
+    cases = [
+        {"resourceType": "Bundle", "type": "batch", "entry": 5},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": 5, "resource": patient(), "request": {"method": "POST",
+                                                              "url": "Patient"}}]},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": patient(), "request": {"method": "POST", "url": "Patient",
+                                                "ifNoneExist": ["family=X"]}}]},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": patient(), "request": {"method": "PUT", "url": "Patient/x",
+                                                "ifMatch": {}}}]},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"request": {"method": "GET", "url": "http://[::1"}}]},
+    ]
+    for bundle in cases:
+        response = http.post(base, json=bundle)
+        assert response.status_code == 400, (bundle, response.text)
+        assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_batch_patch_with_a_broken_binary_fails_only_that_entry(base, http):
+    created = http.post(f"{base}/Patient", json=patient()).json()
+    entries = [
+        {"resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                      "data": 5},
+         "request": {"method": "PATCH", "url": f"Patient/{created['id']}"}},
+        {"request": {"method": "GET", "url": f"Patient/{created['id']}"}},
+    ]
+    result = post_bundle(http, base, "batch", entries).json()["entry"]
+    assert result[0]["response"]["status"] == "400"
+    assert result[1]["response"]["status"] == "200 OK"
+
+
+def test_references_to_a_conditional_create_that_matched_resolve_to_the_existing_record(
+        base, http):
+    pnr = make_pnr()
+    existing = http.post(f"{base}/Patient", json=patient(pnr=pnr)).json()
+    entries = [
+        {"fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333",
+         "resource": patient(pnr=pnr),
+         "request": {"method": "POST", "url": "Patient",
+                     "ifNoneExist": f"identifier={PNR_SYSTEM}|{pnr}"}},
+        {"resource": patient(link=[{"other": {
+            "reference": "urn:uuid:33333333-3333-4333-8333-333333333333"}, "type": "seealso"}]),
+         "request": {"method": "POST", "url": "Patient"}},
+    ]
+    response = post_bundle(http, base, "transaction", entries)
+    assert response.status_code == 200, response.text
+    result = response.json()["entry"]
+    assert result[0]["response"]["status"] == "200 OK"
+    assert result[1]["resource"]["link"][0]["other"]["reference"] == f"Patient/{existing['id']}"

@@ -98,3 +98,53 @@ def test_metadata_is_a_capability_statement_for_fhir_4_0_1(base, http):
     assert {"identifier", "birthdate", "name", "family", "given", "_security"} <= params
     interactions = {i["code"] for i in patient_entry["interaction"]}
     assert {"read", "vread", "update", "patch", "delete", "create", "search-type"} <= interactions
+
+
+@pytest.mark.parametrize("params", [
+    {"_offset": "99999999999999999999"},
+    {"birthdate": "eq9999-12-31"},
+    {"name": ",".join(["a"] * 150)},
+])
+def test_extreme_search_values_are_a_400_not_a_500(base, http, params):
+    assert_outcome(http.get(f"{base}/Patient", params=params), 400)
+
+
+def test_extreme_history_offset_is_a_400(base, http):
+    assert_outcome(http.get(f"{base}/Patient/_history",
+                            params={"_offset": "99999999999999999999"}), 400)
+
+
+def test_null_items_in_primitive_arrays_are_refused_unless_aligned_with_extensions(base, http):
+    bare = patient()
+    bare["name"][0]["given"] = [None]
+    assert_outcome(http.post(f"{base}/Patient", json=bare), 400)
+    aligned = patient()
+    aligned["name"][0]["given"] = ["Anna", None]
+    aligned["name"][0]["_given"] = [None, {"extension": [
+        {"url": "http://example.org/initial", "valueString": "B"}]}]
+    aligned["address"] = [{"line": [None], "_line": [{"extension": [
+        {"url": "http://example.org/hidden", "valueString": "x"}]}]}]
+    response = http.post(f"{base}/Patient", json=aligned)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"][0]["given"] == ["Anna", None]
+
+
+def test_deeply_nested_resources_are_a_400(base, http):
+    nested: dict = {"url": "http://example.org/x", "valueString": "leaf"}
+    for _ in range(400):
+        nested = {"url": "http://example.org/x", "extension": [nested]}
+    assert_outcome(http.post(f"{base}/Patient", json=patient(extension=[nested])), 400)
+
+
+def test_operation_parameters_that_are_not_an_array_are_a_400(base, http):
+    response = http.post(f"{base}/Patient/$generate-reserve-id",
+                         json={"resourceType": "Parameters", "parameter": 5})
+    assert_outcome(response, 400)
+
+
+def test_error_expressions_never_echo_a_personnummer(base, http):
+    response = http.post(f"{base}/Patient",
+                         json={"resourceType": "Patient", "x196208159860": 1})
+    outcome = assert_outcome(response, 400)
+    assert "196208159860" not in response.text
+    assert outcome["issue"][0]["expression"]

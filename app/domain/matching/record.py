@@ -89,7 +89,7 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     for address in resource.get("address") or []:
         if code := postal_key(address.get("postalCode")):
             postal.add(code)
-        line = text_key(" ".join(address.get("line") or []))
+        line = text_key(" ".join(p for p in address.get("line") or [] if isinstance(p, str)))
         if line:
             lines.append(line)
         if city := text_key(address.get("city")):
