@@ -66,6 +66,7 @@ def make_rule(code: str, label: str) -> PatternRule:
 
 _RULE = make_rule(CODE, "CareLink reserve number")
 
+# The kind's functions are the shared rule's bound methods (see app.identity._pattern).
 normalise = _RULE.normalise
 validate = _RULE.validate
 is_valid = _RULE.is_valid

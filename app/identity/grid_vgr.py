@@ -21,10 +21,8 @@ app.identity.errors.InvalidFormat: GRID VGR: only letters A-Z and digits are all
 
 from __future__ import annotations
 
-from datetime import date
-
-from app.identity._common import clean, is_upper_alnum, passes, require_length
-from app.identity.base import Description
+from app.identity._common import is_upper_alnum, require_length
+from app.identity._free import FreeRule
 from app.identity.errors import InvalidFormat
 
 CODE = "grid-vgr"
@@ -38,31 +36,18 @@ GENERATABLE = False
 _LABEL = "GRID VGR"
 
 
-def normalise(value: str, *, today: date | None = None) -> str:
-    """Strip and upper-case; a free format has no display hyphen to drop."""
-    return clean(value, _LABEL, hyphen=False)
-
-
-def validate(value: str, *, today: date | None = None) -> str:
-    """The stored form, or a ValidationError (length, letter set)."""
-    text = normalise(value)
+def _check(text: str) -> None:
+    """Any 12 ASCII letters and digits (upper-cased by normalise)."""
     require_length(text, 12, _LABEL)
     if not is_upper_alnum(text):
         raise InvalidFormat(f"{_LABEL}: only letters A-Z and digits are allowed")
-    return text
 
 
-def is_valid(value: object, *, today: date | None = None) -> bool:
-    """Whether :func:`validate` accepts ``value``; never raises."""
-    return passes(validate, value, today)
+_KIND = FreeRule(code=CODE, label=_LABEL, check=_check)
 
-
-def describe(value: str, *, today: date | None = None) -> Description:
-    """Nothing can be read out of a free-format number."""
-    validate(value)
-    return Description(kind=CODE)
-
-
-def format(value: str) -> str:  # noqa: A001 - the stdnum name every kind shares
-    """The stored form itself."""
-    return validate(value)
+# The kind's functions are the shared rule's bound methods (see app.identity._free).
+normalise = _KIND.normalise
+validate = _KIND.validate
+is_valid = _KIND.is_valid
+describe = _KIND.describe
+format = _KIND.format

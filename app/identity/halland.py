@@ -39,6 +39,7 @@ GENERATABLE = False
 
 _RULE = make_rule(CODE, "Halland reserve number")
 
+# The kind's functions are the shared rule's bound methods (see app.identity._pattern).
 normalise = _RULE.normalise
 validate = _RULE.validate
 is_valid = _RULE.is_valid

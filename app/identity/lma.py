@@ -22,10 +22,7 @@ app.identity.errors.InvalidFormat: LMA-nummer: only printable characters are all
 
 from __future__ import annotations
 
-from datetime import date
-
-from app.identity._common import clean, passes
-from app.identity.base import Description
+from app.identity._free import FreeRule
 from app.identity.errors import InvalidFormat, InvalidLength
 
 CODE = "lma"
@@ -40,32 +37,19 @@ MAX_LENGTH = 64
 _LABEL = "LMA-nummer"
 
 
-def normalise(value: str, *, today: date | None = None) -> str:
-    """Strip surrounding whitespace only."""
-    return clean(value, _LABEL, upper=False, hyphen=False)
-
-
-def validate(value: str, *, today: date | None = None) -> str:
-    """The stripped value, or a ValidationError (length, printable characters)."""
-    text = normalise(value)
+def _check(text: str) -> None:
+    """Non-empty, at most MAX_LENGTH printable characters; the case is kept."""
     if not 1 <= len(text) <= MAX_LENGTH:
         raise InvalidLength(f"{_LABEL}: the value must have 1-{MAX_LENGTH} characters")
     if not text.isprintable():
         raise InvalidFormat(f"{_LABEL}: only printable characters are allowed")
-    return text
 
 
-def is_valid(value: object, *, today: date | None = None) -> bool:
-    """Whether :func:`validate` accepts ``value``; never raises."""
-    return passes(validate, value, today)
+_KIND = FreeRule(code=CODE, label=_LABEL, check=_check, upper=False)
 
-
-def describe(value: str, *, today: date | None = None) -> Description:
-    """Nothing can be read out of an LMA number."""
-    validate(value)
-    return Description(kind=CODE)
-
-
-def format(value: str) -> str:  # noqa: A001 - the stdnum name every kind shares
-    """The stored form itself."""
-    return validate(value)
+# The kind's functions are the shared rule's bound methods (see app.identity._free).
+normalise = _KIND.normalise
+validate = _KIND.validate
+is_valid = _KIND.is_valid
+describe = _KIND.describe
+format = _KIND.format

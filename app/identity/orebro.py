@@ -43,6 +43,7 @@ _RULE = PatternRule(
     shape="8 digits + T + A-Z/0-9 + digit + A-Z/0-9",
 )
 
+# The kind's functions are the shared rule's bound methods (see app.identity._pattern).
 normalise = _RULE.normalise
 validate = _RULE.validate
 is_valid = _RULE.is_valid

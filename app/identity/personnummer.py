@@ -12,6 +12,7 @@ inferred as Skatteverket does relative to ``today`` (``+`` = 100 or older) and a
 date (the person's real birth date may still differ from it, §2.1). When ``today`` is
 given, a date part after ``today`` is refused: no number is issued before birth.
 
+>>> from datetime import date
 >>> validate('19651207-3245')
 '196512073245'
 >>> validate('651207-3245', today=date(2024, 1, 17))
@@ -56,11 +57,7 @@ Description(kind='pnr', birth_date=datetime.date(1965, 12, 7), sex='female', dat
 
 from __future__ import annotations
 
-from datetime import date
-
-from app.identity import _civic
-from app.identity._common import passes
-from app.identity.base import Description
+from app.identity._civic import CivicRule
 
 CODE = "pnr"
 NAME = "Personnummer"
@@ -70,30 +67,11 @@ ALIASES: tuple[str, ...] = ("http://electronichealth.se/identifier/personnummer"
 PRIORITY = 10
 GENERATABLE = False
 
-_LABEL = "personnummer"
-_DAY_OFFSET = 0
+_KIND = CivicRule(code=CODE, label="personnummer", day_offset=0)
 
-
-def normalise(value: str, *, today: date | None = None) -> str:
-    """The 12-digit form of any accepted input form (no rule is checked)."""
-    return _civic.normalise(value, today, _LABEL)
-
-
-def validate(value: str, *, today: date | None = None) -> str:
-    """The stored 12-digit form, or a ValidationError naming the broken rule."""
-    return _civic.validate(value, today, _LABEL, _DAY_OFFSET)
-
-
-def is_valid(value: object, *, today: date | None = None) -> bool:
-    """Whether :func:`validate` accepts ``value``; never raises."""
-    return passes(validate, value, today)
-
-
-def describe(value: str, *, today: date | None = None) -> Description:
-    """Birth date (from the date part), sex (birth-number parity) and century."""
-    return _civic.describe(value, today, _LABEL, _DAY_OFFSET, CODE)
-
-
-def format(value: str) -> str:  # noqa: A001 - the stdnum name every kind shares
-    """Display form ``YYYYMMDD-NNNC``."""
-    return _civic.display(value, _LABEL, _DAY_OFFSET)
+# The kind's functions are the shared rule's bound methods (see app.identity._civic).
+normalise = _KIND.normalise
+validate = _KIND.validate
+is_valid = _KIND.is_valid
+describe = _KIND.describe
+format = _KIND.format

@@ -7,6 +7,7 @@ this kind accepts them. Seed 001's example ``19651267-3245`` fails the check dig
 seed trap); the correct number is ``19651267-3242``. A date part after ``today`` is
 refused when ``today`` is given.
 
+>>> from datetime import date
 >>> validate('19651267-3242')
 '196512673242'
 >>> validate('651267+3242', today=date(2066, 1, 1))
@@ -50,11 +51,7 @@ Description(kind='snr', birth_date=datetime.date(1965, 12, 7), sex='female', dat
 
 from __future__ import annotations
 
-from datetime import date
-
-from app.identity import _civic
-from app.identity._common import passes
-from app.identity.base import Description
+from app.identity._civic import CivicRule
 
 CODE = "snr"
 NAME = "Samordningsnummer"
@@ -64,30 +61,11 @@ ALIASES: tuple[str, ...] = ("http://electronichealth.se/identifier/samordningsnu
 PRIORITY = 20
 GENERATABLE = False
 
-_LABEL = "samordningsnummer"
-_DAY_OFFSET = 60
+_KIND = CivicRule(code=CODE, label="samordningsnummer", day_offset=60)
 
-
-def normalise(value: str, *, today: date | None = None) -> str:
-    """The 12-digit form of any accepted input form (no rule is checked)."""
-    return _civic.normalise(value, today, _LABEL)
-
-
-def validate(value: str, *, today: date | None = None) -> str:
-    """The stored 12-digit form, or a ValidationError naming the broken rule."""
-    return _civic.validate(value, today, _LABEL, _DAY_OFFSET)
-
-
-def is_valid(value: object, *, today: date | None = None) -> bool:
-    """Whether :func:`validate` accepts ``value``; never raises."""
-    return passes(validate, value, today)
-
-
-def describe(value: str, *, today: date | None = None) -> Description:
-    """Birth date (date part minus 60 days), sex (birth-number parity) and century."""
-    return _civic.describe(value, today, _LABEL, _DAY_OFFSET, CODE)
-
-
-def format(value: str) -> str:  # noqa: A001 - the stdnum name every kind shares
-    """Display form ``YYYYMMDD-NNNC``."""
-    return _civic.display(value, _LABEL, _DAY_OFFSET)
+# The kind's functions are the shared rule's bound methods (see app.identity._civic).
+normalise = _KIND.normalise
+validate = _KIND.validate
+is_valid = _KIND.is_valid
+describe = _KIND.describe
+format = _KIND.format

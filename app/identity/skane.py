@@ -57,6 +57,7 @@ _RULE = PatternRule(
     short_form=True,
 )
 
+# The kind's functions are the shared rule's bound methods (see app.identity._pattern).
 normalise = _RULE.normalise
 validate = _RULE.validate
 is_valid = _RULE.is_valid
