@@ -10,6 +10,9 @@ from sqlalchemy import Connection, func, insert, select
 
 from app.adapters.tables import audit_resource, audit_resource_index
 
+_INSERT_RESOURCE = insert(audit_resource)
+_INSERT_INDEX = insert(audit_resource_index)
+
 
 class AuditRepository:
     """Write once, read and search; never update or delete."""
@@ -20,12 +23,12 @@ class AuditRepository:
     def append(self, resource_type: str, resource_id: str, recorded: datetime, resource: bytes,
                index: Sequence[tuple[str, str]]) -> None:
         """Store a new resource with its (param, value) search keys."""
-        self.conn.execute(insert(audit_resource).values(
-            resource_type=resource_type, id=resource_id, recorded=recorded, resource=resource))
+        self.conn.execute(_INSERT_RESOURCE, {"resource_type": resource_type, "id": resource_id,
+                                             "recorded": recorded, "resource": resource})
         rows = [{"resource_type": resource_type, "resource_id": resource_id, "param": p,
                  "value": v[:255]} for p, v in dict.fromkeys(index)]
         if rows:
-            self.conn.execute(insert(audit_resource_index), rows)
+            self.conn.execute(_INSERT_INDEX, rows)
 
     def get(self, resource_type: str, resource_id: str) -> bytes | None:
         """One stored resource."""

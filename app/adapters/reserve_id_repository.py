@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from app.adapters.tables import patient_identifier, reserve_counter, reserve_id, reserve_request
 
@@ -47,6 +47,26 @@ class StoredRequest:
     subject: str | None
 
 
+# Built once: generation runs these on every request (SQLAlchemy caches the compiled form,
+# but constructing the statement objects costs more than running them).
+_ADVANCE = (
+    update(reserve_counter)
+    .where(reserve_counter.c.kind == bindparam("p_kind"),
+           reserve_counter.c.key == bindparam("p_key"))
+    .values(next_value=reserve_counter.c.next_value + bindparam("p_count"))
+    .returning(reserve_counter.c.series, reserve_counter.c.next_value)
+)
+_HELD = select(patient_identifier.c.value).where(
+    patient_identifier.c.system == bindparam("p_system"),
+    patient_identifier.c.value.in_(bindparam("p_values", expanding=True)),
+)
+_HELD_ONE = select(patient_identifier.c.value).where(
+    patient_identifier.c.system == bindparam("p_system"),
+    patient_identifier.c.value == bindparam("p_value"),
+)
+_RECORD = insert(reserve_id)
+
+
 class ReserveIdRepository:
     """Reads and writes reserve ids on one connection (inside a unit of work)."""
 
@@ -62,12 +82,7 @@ class ReserveIdRepository:
         caller's ``run_write`` run again, when it finds the winner's row. The caller fixes
         the stored state with :meth:`set_counter` when a series rolled over.
         """
-        row = self.conn.execute(
-            update(reserve_counter)
-            .where(reserve_counter.c.kind == kind, reserve_counter.c.key == key)
-            .values(next_value=reserve_counter.c.next_value + count)
-            .returning(reserve_counter.c.series, reserve_counter.c.next_value)
-        ).first()
+        row = self.conn.execute(_ADVANCE, {"p_kind": kind, "p_key": key, "p_count": count}).first()
         if row is None:
             self.conn.execute(
                 insert(reserve_counter).values(kind=kind, key=key, series=1, next_value=count)
@@ -87,7 +102,7 @@ class ReserveIdRepository:
                subject: str | None, request_id: str | None) -> None:
         """Log newly generated values (the unique index refuses any value seen before)."""
         if values:
-            self.conn.execute(insert(reserve_id), [
+            self.conn.execute(_RECORD, [
                 {"system": system, "value": value, "generated_at": now, "subject": subject,
                  "patient_id": None, "request_id": request_id}
                 for value in values
@@ -97,11 +112,11 @@ class ReserveIdRepository:
         """The values some stored Patient (active or not) already carries in ``system``."""
         if not values:
             return set()
+        if len(values) == 1:  # the common case, without an expanding IN to render
+            return set(self.conn.execute(
+                _HELD_ONE, {"p_system": system, "p_value": values[0]}).scalars())
         return set(self.conn.execute(
-            select(patient_identifier.c.value).where(
-                patient_identifier.c.system == system,
-                patient_identifier.c.value.in_(list(values)))
-        ).scalars())
+            _HELD, {"p_system": system, "p_values": list(values)}).scalars())
 
     def of_request(self, request_id: str) -> list[ReservedId]:
         """The ids generated for an idempotency key, in the order they were generated."""
