@@ -20,7 +20,7 @@ from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.http import auth
 from app.http.errors import http_error_response, register_error_handlers
-from app.http.fhir_io import response_type
+from app.http.fhir_io import negotiate
 from app.masking import RedactingFilter, collect_disclosures
 
 log = logging.getLogger("app.http")
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         g.access = auth.authenticate()  # 401
         auth.authorise()  # 403
         if request.path.startswith("/fhir"):
-            response_type()  # 406 before any work when the client accepts nothing we write
+            negotiate()  # 406 before any work when the client accepts nothing we write
 
     @app.after_request
     def _finish(response: Response) -> Response:

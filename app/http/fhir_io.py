@@ -9,7 +9,7 @@ from datetime import UTC
 from typing import Any
 
 import orjson
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from werkzeug.http import http_date
 
 from app.adapters.patient_repository import StoredPatient
@@ -96,7 +96,16 @@ def fhir_response(body: bytes | dict[str, Any] | None, status: int = 200,
     return response
 
 
+def negotiate() -> None:
+    """Settle the response type once per request, before any work (406 when nothing fits);
+    every response of the request then reuses it."""
+    g.media_type = response_type()
+
+
 def _safe_response_type() -> str:
+    negotiated: str | None = g.get("media_type")
+    if negotiated is not None:
+        return negotiated
     try:
         return response_type()
     except NotAcceptable:
