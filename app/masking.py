@@ -61,17 +61,25 @@ def present_dict(resource: dict[str, Any], protected: bool, access: Access) -> d
     return resource
 
 
-#: A personnummer/samordningsnummer-shaped number: 10 or 12 digits, optionally with - or +.
-# Not inside a UUID (request ids): no hex group with a hyphen right before or after.
+#: A personnummer/samordningsnummer-shaped number (10 or 12 digits, optionally with - or +),
+#: or a whole UUID (resource and request ids), which is matched first so that a run of ten
+#: digits inside it (``…6d2305315214``) is left alone.
 _PERSONAL_NUMBER = re.compile(
-    r"(?<![0-9])(?<![0-9a-fA-F]-)([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})(?![0-9])(?!-[0-9a-fA-F])"
+    r"(?P<uuid>[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+    r"|(?<![0-9])(?P<head>[0-9]{6}|[0-9]{8})(?P<sep>[-+]?)[0-9]{4}(?![0-9])"
 )
 
 
 def redact(text: str) -> str:
     """Error texts and logs never carry a full personnummer (style.md "Masking and logs"):
     the last four digits of every 10/12-digit number become ``****``."""
-    return _PERSONAL_NUMBER.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
+    return _PERSONAL_NUMBER.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    if match.group("uuid"):
+        return match.group("uuid")
+    return f"{match.group('head')}{match.group('sep')}****"
 
 
 class RedactingFilter(logging.Filter):
