@@ -25,8 +25,13 @@ Rules:
   ``use=old``. The source's identifier rows become inactive with the source, so the
   one-active-holder rule for identifiers still holds (the survivor is now that holder).
 * **Undo** — :func:`unmerge` removes exactly what :func:`merge` added (the two links and the
-  copied identifiers) and restores the source's ``active`` element as it was before; every
-  other change, and every other merge, is left alone.
+  copied identifiers), restores the source's ``active`` element as it was before and, where
+  ``result-patient`` changed the target, the target's elements as they were before (unless
+  edited since: a later edit stays); every other change, and every other merge, is left
+  alone.
+* **Links** are the server's: ``replaced-by``/``replaces`` only through merge and unmerge
+  (:func:`check_merge_links_kept`), ``seealso`` only between records that do not contradict
+  each other (:func:`check_seealso`).
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ OLD = "old"
 MAX_CHAIN = 50
 _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _ABSENT = object()
+#: Elements :func:`unmerge` restores by rules of their own (or never: meta is the server's).
+UNMERGE_OWN_RULES = ("resourceType", "id", "meta", "identifier", "link")
 
 
 class MergeRefused(BusinessRuleViolation):
@@ -205,11 +212,13 @@ def contradictions(source: dict[str, Any], target: dict[str, Any]) -> list[str]:
     return found
 
 
-def check_contradictions(source: dict[str, Any], target: dict[str, Any], *, force: bool,
+def check_contradictions(source: dict[str, Any], *targets: dict[str, Any], force: bool,
                          reason: str | None) -> list[str]:
-    """Refuse contradicting records unless overridden with ``force`` and a reason; return
-    what was overridden."""
-    found = contradictions(source, target)
+    """Refuse when the source contradicts any of ``targets`` (the stored target and, with
+    ``result-patient``, the record it is to become) unless overridden with ``force`` and a
+    reason; return what was overridden."""
+    found = list(dict.fromkeys(why for target in targets
+                               for why in contradictions(source, target)))
     if found and not (force and reason):
         raise ContradictionRefused(
             "These records may belong to two different people: " + "; ".join(found)
@@ -217,6 +226,31 @@ def check_contradictions(source: dict[str, Any], target: dict[str, Any], *, forc
             "(domain.md §3.5); to merge anyway after checking, repeat the request with "
             "force=true and a reason, which is recorded.")
     return found
+
+
+def check_seealso(resource: dict[str, Any], other: dict[str, Any], position: int) -> None:
+    """A ``seealso`` link says both records are the same person (FHIR R4 Patient.link), so
+    it obeys the merge's contradiction rule, without an override: "if there is doubt about
+    the identification, no link may be made" (domain.md §3.5)."""
+    found = contradictions(resource, other)
+    if found:
+        raise ContradictionRefused(
+            f"Patient.link[{position}] (seealso) says Patient/{other.get('id')} is the same "
+            f"person, but {'; '.join(found)}. If there is doubt about the identification no "
+            "link may be made (domain.md §3.5).",
+            expression=[f"Patient.link[{position}].other"])
+
+
+def check_merge_links_kept(before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Refuse a write that adds or removes ``replaced-by``/``replaces`` links: they record a
+    merge, so only ``$merge`` (with its main-record and contradiction rules and a Provenance)
+    writes them and only ``$unmerge`` removes them."""
+    if _merge_links(before or {}) != _merge_links(after):
+        raise MergeRefused(
+            "Patient.link of type replaced-by and replaces records a merge: it is written by "
+            "$merge and removed by $unmerge (which check the main-record rule and record a "
+            "Provenance); an update must keep these links as they are",
+            expression=["Patient.link"])
 
 
 def check_cycle(source: Record, target_chain: list[str]) -> None:
@@ -288,7 +322,8 @@ def unmerge(source: dict[str, Any], target: dict[str, Any], *,
     ``source_before`` is the source as it was just before the merge, ``target_before`` and
     ``target_merged`` the target just before and just after it: their difference is what
     the merge copied. Removed from the target: its ``replaces`` link to the source and the
-    identifiers the merge copied (matched by system and value). Removed from the source: its
+    identifiers the merge copied (matched by system and value); elements ``result-patient``
+    changed are restored (:func:`_restore_content`). Removed from the source: its
     ``replaced-by`` link to the target; its ``active`` element is restored as it was.
     """
     source_id, target_id = str(source["id"]), str(target["id"])
@@ -302,12 +337,19 @@ def unmerge(source: dict[str, Any], target: dict[str, Any], *,
         new_source.pop("active", None)
     else:
         new_source["active"] = before
-    had = {_key(i) for i in target_before.get("identifier") or []}
-    added = {_key(i) for i in target_merged.get("identifier") or []} - had
+    _restore_content(new_target, target_before, target_merged)
+    had = {_key(i): i for i in target_before.get("identifier") or []}
+    merged = {_key(i): i for i in target_merged.get("identifier") or []}
     kept: list[dict[str, Any]] = []
     removed: list[dict[str, Any]] = []
     for ident in new_target.get("identifier") or []:
-        (removed if _key(ident) in added else kept).append(ident)
+        key = _key(ident)
+        if key not in had and key in merged:
+            removed.append(ident)
+        elif key in had and ident == merged.get(key):  # result-patient's edit, untouched since
+            kept.append(copy.deepcopy(had[key]))
+        else:
+            kept.append(ident)
     if kept:
         new_target["identifier"] = kept
     else:
@@ -315,7 +357,27 @@ def unmerge(source: dict[str, Any], target: dict[str, Any], *,
     return UnmergeResult(new_source, new_target, removed)
 
 
+def _restore_content(target: dict[str, Any], before: dict[str, Any],
+                     merged: dict[str, Any]) -> None:
+    """Undo what ``result-patient`` changed in the target's other elements: an element that
+    still holds the value the merge wrote gets its value from before the merge back; one
+    edited since the merge keeps the later edit."""
+    for key in (before.keys() | merged.keys()) - set(UNMERGE_OWN_RULES):
+        written = merged.get(key, _ABSENT)
+        if target.get(key, _ABSENT) != written or before.get(key, _ABSENT) == written:
+            continue
+        if key in before:
+            target[key] = copy.deepcopy(before[key])
+        else:
+            target.pop(key, None)
+
+
 # --- helpers ------------------------------------------------------------------------------
+
+def _merge_links(resource: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(link_type, other) for link_type in (REPLACED_BY, REPLACES)
+            for other in linked_ids(resource, link_type)}
+
 
 def _key(ident: dict[str, Any]) -> tuple[str, str]:
     return str(ident.get("system") or ""), str(ident.get("value"))

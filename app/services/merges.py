@@ -99,8 +99,10 @@ def merge(uow: UnitOfWork, request: MergeRequest, access: Access, today: date) -
     effective = rules.Record(result if result is not None else pair.target_resource,
                              target_now.created_at)
     rules.check_direction(source, effective)
-    overridden = rules.check_contradictions(pair.source_resource, effective.resource,
-                                            force=request.force, reason=reason)
+    # The stored target too: result-patient must not talk a contradiction away.
+    overridden = rules.check_contradictions(
+        pair.source_resource, pair.target_resource, *([] if result is None else [result]),
+        force=request.force, reason=reason)
     merged = rules.merge(pair.source_resource, pair.target_resource, result)
     messages = [("information", "informational",
                  f"{source.reference} {'would be' if request.preview else 'was'} merged into "
@@ -279,7 +281,8 @@ def _result_patient(body: dict[str, Any] | None, today: date) -> dict[str, Any] 
 
 
 def _checked_result(result: dict[str, Any], pair: _Pair, access: Access) -> dict[str, Any]:
-    """result-patient must be the target and keep every identifier the target holds."""
+    """result-patient must be the target and keep every identifier the target holds; its
+    links are the target's (links are written by merges and seealso updates, not here)."""
     if result.get("id") not in (None, pair.target.id):
         raise InvalidRequest("result-patient must have the id of the target patient",
                              expression=["result-patient"])
@@ -291,6 +294,9 @@ def _checked_result(result: dict[str, Any], pair: _Pair, access: Access) -> dict
             raise rules.MergeRefused("result-patient must keep every identifier of the target "
                                      "patient", expression=["result-patient"])
     result["id"] = pair.target.id
+    result.pop("link", None)
+    if pair.target_resource.get("link"):
+        result["link"] = pair.target_resource["link"]
     return result
 
 

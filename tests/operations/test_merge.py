@@ -117,6 +117,35 @@ def test_result_patient_that_drops_a_target_identifier_is_refused(base, http):
     assert response.status_code == 400
 
 
+def test_result_patient_cannot_talk_a_contradiction_away(base, http):
+    source = create(http, base, ident(LRID_SYSTEM, make_lrid()), birth="1998-01-02")
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()))
+    no_birth_date = {k: v for k, v in target.items() if k not in ("birthDate", "meta")}
+    response = merge(http, base, params(source, target, result_patient=no_birth_date))
+    assert response.status_code == 422
+    assert "birth dates" in response.json()["issue"][0]["diagnostics"]
+    same_day = create(http, base, ident(LRID_SYSTEM, make_lrid()))
+    other_sex = {**target, "gender": "male"}
+    response = merge(http, base, params(same_day, target, result_patient=other_sex))
+    assert response.status_code == 422
+    assert "sexes" in response.json()["issue"][0]["diagnostics"]
+    for record in (source, same_day, target):
+        assert read(http, base, record["id"]) == record
+
+
+def test_result_patient_cannot_drop_the_links_of_earlier_merges(base, http):
+    first = create(http, base, ident(LRID_SYSTEM, make_lrid()))
+    second = create(http, base, ident(NRID_SYSTEM, make_nrid()))
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()))
+    assert merge(http, base, params(first, target)).status_code == 200
+    without_links = {k: v for k, v in read(http, base, target["id"]).items() if k != "link"}
+    response = merge(http, base, params(second, target, result_patient=without_links))
+    assert response.status_code == 200, response.text
+    assert read(http, base, target["id"])["link"] == [
+        {"other": {"reference": f"Patient/{first['id']}"}, "type": "replaces"},
+        {"other": {"reference": f"Patient/{second['id']}"}, "type": "replaces"}]
+
+
 def test_merge_refuses_a_target_that_ranks_below_the_source_and_names_the_way(base, http):
     source = create(http, base, ident(PNR_SYSTEM, make_pnr()))
     target = create(http, base, ident(NRID_SYSTEM, make_nrid()))
@@ -165,11 +194,14 @@ def test_merge_refuses_different_known_birth_dates_and_sexes(base, http):
     response = merge(http, base, params(source, target))
     assert response.status_code == 422
     assert "birth dates" in response.json()["issue"][0]["diagnostics"]
+    assert read(http, base, source["id"]) == source
     source = create(http, base, ident(LRID_SYSTEM, make_lrid()), gender="male")
     response = merge(http, base, params(source, target))
     assert response.status_code == 422
     assert response.json()["issue"][0]["code"] == "business-rule"
     assert "sexes" in response.json()["issue"][0]["diagnostics"]
+    assert read(http, base, source["id"]) == source
+    assert read(http, base, target["id"]) == target
 
 
 def test_merge_of_unknown_birth_date_or_sex_is_no_contradiction(base, http):
@@ -209,16 +241,19 @@ def test_merge_refuses_a_source_already_merged_and_names_its_survivor(base, http
     assert into_merged.status_code == 422
     assert f"surviving record is Patient/{first['id']}" in into_merged.json()[
         "issue"][0]["diagnostics"]
+    assert read(http, base, second["id"]) == second
 
 
 def test_merge_refuses_a_cycle(base, http):
     a = create(http, base, ident(NRID_SYSTEM, make_nrid()))
     b = create(http, base, ident(NRID_SYSTEM, make_nrid()))
     assert merge(http, base, params(a, b)).status_code == 200
+    merged = {pid: read(http, base, pid) for pid in (a["id"], b["id"])}
     response = merge(http, base, params(b, a))
     assert response.status_code == 422
     assert response.json()["issue"][0]["code"] == "business-rule"
     assert "cycle" in response.json()["issue"][0]["diagnostics"]
+    assert {pid: read(http, base, pid) for pid in merged} == merged
 
 
 def test_merge_refuses_merging_a_record_into_itself(base, http):

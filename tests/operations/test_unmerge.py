@@ -40,6 +40,36 @@ def test_merge_then_unmerge_gives_back_both_records_byte_for_byte(base, http):
         assert without_meta(now.json()) == without_meta(read_json(original))
 
 
+def test_unmerge_also_undoes_what_result_patient_changed(base, http):
+    source = create(http, base, ident(LRID_SYSTEM, make_lrid()))
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()), ident("urn:oid:1.2.3.4", "t-1"))
+    wanted = {**target, "name": [{"family": "Sammanslagen", "given": ["Ny"]}],
+              "telecom": [{"system": "phone", "value": "070-7654321"}],
+              "identifier": [target["identifier"][0], {**target["identifier"][1],
+                                                       "use": "secondary"},
+                             ident("urn:oid:1.2.3.5", "added-in-merge")]}
+    assert merge(http, base, params(source, target, result_patient=wanted)).status_code == 200
+    assert read(http, base, target["id"])["telecom"] == wanted["telecom"]
+    assert unmerge(http, base, params(source, target)).status_code == 200
+    assert without_meta(read(http, base, target["id"])) == without_meta(target)
+    assert without_meta(read(http, base, source["id"])) == without_meta(source)
+
+
+def test_unmerge_keeps_an_edit_made_after_the_merge(base, http):
+    source = create(http, base, ident(LRID_SYSTEM, make_lrid()))
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()))
+    wanted = {**target, "name": [{"family": "Sammanslagen", "given": ["Ny"]}],
+              "telecom": [{"system": "phone", "value": "070-7654321"}]}
+    assert merge(http, base, params(source, target, result_patient=wanted)).status_code == 200
+    later = {**read(http, base, target["id"]), "name": [{"family": "Senare", "given": ["Ändrad"]}]}
+    assert http.put(f"{base}/Patient/{target['id']}", json=later).status_code == 200
+    assert unmerge(http, base, params(source, target)).status_code == 200
+    restored = read(http, base, target["id"])
+    assert restored["name"] == later["name"]  # edited since the merge: the edit stays
+    assert "telecom" not in restored  # written by the merge and untouched: undone
+    assert restored["identifier"] == target["identifier"]
+
+
 def _cut_meta(raw: bytes) -> bytes:
     start = raw.index(b'"meta":')
     end = raw.index(b"}", start) + 1
