@@ -208,10 +208,13 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
 
     Each resource goes through the same service as the REST API (validation, identifier
     normalisation, uniqueness): with an id it is an update-or-create of that id (so a
-    re-run is harmless), without one a create. Batches are one transaction each; after
-    each batch the checkpoint file records the position, so an interrupted load resumes
-    where it stopped. A batch that fails is retried one resource at a time and the
-    refused resources are reported (position and reason) without stopping the load.
+    re-run is harmless), without one a create. Unlike the REST API, a load may bring
+    replaced-by/replaces links (records merged in the system the file comes from) and links
+    to records later in the file; links whose target never arrives are reported. Batches
+    are one transaction each; after each batch the checkpoint file records the position, so
+    an interrupted load resumes where it stopped. A batch that fails is retried one resource
+    at a time and the refused resources are reported (position and reason) without stopping
+    the load.
     """
     import sys
     from datetime import date
@@ -224,7 +227,7 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
     from app.domain.errors import DomainError
     from app.identity.errors import ValidationError
     from app.services import patients
-    from app.services.transactions import run_write
+    from app.services.transactions import run_read, run_write
 
     resources = _read_resources(source)
     marker = Path(checkpoint or f"{source}.checkpoint")
@@ -242,9 +245,10 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
             return
         if isinstance(resource.get("id"), str):
             result = patients.update(uow, str(resource["id"]), resource, if_match=None,
-                                     access=admin, today=today)
+                                     access=admin, today=today, bulk_load=True)
         else:
-            result = patients.create(uow, resource, today=today, access=admin)
+            result = patients.create(uow, resource, today=today, access=admin,
+                                     bulk_load=True)
         counts["created" if result.created else "updated"] += 1
 
     def write_all(batch: list[dict[str, object]], uow: UnitOfWork) -> None:
@@ -274,11 +278,15 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
                 position += len(batch)
                 marker.write_text(str(position))
                 bar.update(len(batch))
+        dangling, examples = run_read(engine, lambda uow: uow.patients.dangling_links())
     finally:
         engine.dispose()
     click.echo(", ".join(f"{name} {n}" for name, n in counts.items()) +
                f" (checkpoint {marker})")
-    if counts["refused"]:
+    if dangling:
+        click.echo(f"{dangling} link(s) point at Patients that are not in the database, e.g. "
+                   + ", ".join(f"Patient/{a} → Patient/{b}" for a, b in examples), err=True)
+    if counts["refused"] or dangling:
         raise SystemExit(2)
 
 

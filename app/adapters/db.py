@@ -3,6 +3,7 @@ that several worker processes sharing one file serialise their writes instead of
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -26,7 +27,19 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the folder of an SQLite database file (``./var/`` on a fresh clone), so that
+    the file can be created; nothing for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_engine(url: str) -> Engine:
+    ensure_sqlite_directory(url)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

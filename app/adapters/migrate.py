@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from app.adapters.db import ensure_sqlite_directory
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -19,5 +21,6 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_to_head(database_url: str) -> None:
-    """Create or upgrade the schema."""
+    """Create or upgrade the schema (an SQLite file's folder is created first)."""
+    ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), "head")

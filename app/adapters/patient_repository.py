@@ -180,6 +180,15 @@ class PatientRepository:
                               .where(patient_history.c.id.in_(wanted))
                               .values(protected=True))
 
+    def dangling_links(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
+        """Links to Patients that do not exist (a bulk load whose file never brought the
+        target): how many, and the first ``limit`` (patient id, target id) pairs."""
+        missing = (select(patient_link.c.patient_id, patient_link.c.target_id)
+                   .where(patient_link.c.target_id.not_in(select(patient.c.id))))
+        count = self.conn.execute(select(func.count()).select_from(missing.subquery())).scalar()
+        rows = self.conn.execute(missing.order_by(patient_link.c.patient_id).limit(limit))
+        return int(count or 0), [(row.patient_id, row.target_id) for row in rows]
+
     def link_targets(self, ids: Sequence[str]) -> list[str]:
         """Ids the given Patients link to."""
         if not ids:
@@ -216,8 +225,10 @@ class PatientRepository:
         ).scalar()
         return [_stored(row) for row in rows], int(total or 0)
 
-    def _clear_indexes(self, patient_id: str) -> None:
-        for table in (patient_identifier, patient_string, patient_token, patient_link):
+    def _clear_indexes(self, patient_id: str, *, keep_links: bool = False) -> None:
+        tables = (patient_identifier, patient_string, patient_token,
+                  *(() if keep_links else (patient_link,)))
+        for table in tables:
             self.conn.execute(delete(table).where(table.c.patient_id == patient_id))
 
     def _write_indexes(self, patient_id: str, index: PatientIndex) -> None:

@@ -3,6 +3,12 @@
 Each function works inside the unit of work it is given; the caller commits (and the HTTP
 layer retries the whole function when a concurrent writer won a race, see
 ``app.services.transactions``).
+
+Bulk loads (``bulk_load=True``, the ``python -m app load`` command): the records come from a
+system that already decided their links, in any order. So a record may bring
+``replaced-by``/``replaces`` links (merged there) and links to records later in the file,
+and the seealso contradiction rule is not applied; links whose target never arrives are
+reported at the end (``PatientRepository.dangling_links``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import orjson
 
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
+from app.domain import merge as merge_rules
 from app.domain.access import Access
 from app.domain.errors import (
     BusinessRuleViolation,
@@ -100,10 +107,13 @@ def create(
     today: date,
     access: Access,
     new_id: str | None = None,
+    bulk_load: bool = False,
 ) -> WriteResult:
     """Create a Patient with a server-assigned id; with ``If-None-Exist`` return the one
-    match instead (200), refuse several (412)."""
+    match instead (200), refuse several (412). ``bulk_load``: see "Bulk loads" above."""
     resource = prepare(body, today)
+    if not bulk_load:
+        check_link_changes(uow, None, resource)
     if if_none_exist is not None:
         query = conditional_query(if_none_exist, today, access)
         uow.lock(_criteria_key(query))
@@ -111,7 +121,8 @@ def create(
         if found is not None:
             return WriteResult(False, found)
     patient_id = new_id or str(uuid.uuid4())
-    return WriteResult(True, write(uow, patient_id, resource, None, "POST"))
+    return WriteResult(True, write(uow, patient_id, resource, None, "POST",
+                                   links_may_dangle=bulk_load))
 
 
 def update(
@@ -122,8 +133,10 @@ def update(
     if_match: str | None,
     access: Access,
     today: date,
+    bulk_load: bool = False,
 ) -> WriteResult:
-    """Replace the Patient (or create it with the client's id when it does not exist)."""
+    """Replace the Patient (or create it with the client's id when it does not exist).
+    ``bulk_load``: see "Bulk loads" above."""
     resource = prepare(body, today)
     if resource.get("id") != check_id(patient_id):
         raise InvalidRequest("The resource id must equal the id in the URL", expression=["id"])
@@ -136,8 +149,11 @@ def update(
             raise Forbidden("Re-creating a deleted protected Patient needs the "
                             "protected-identity scope")
         resource = restore_withheld(resource, _load(current))
-    created = current is None or current.deleted
-    return WriteResult(created, write(uow, patient_id, resource, current, "PUT"))
+    before = None if current is None or current.deleted else _load(current)
+    if not bulk_load:
+        check_link_changes(uow, before, resource)
+    return WriteResult(before is None, write(uow, patient_id, resource, current, "PUT",
+                                             links_may_dangle=bulk_load))
 
 
 def conditional_update(
@@ -193,6 +209,7 @@ def patch(
     if not isinstance(patched, dict) or patched.get("id") != patient_id:
         raise BusinessRuleViolation("A JSON Patch may not change the resource id")
     resource = prepare(patched, today)
+    check_link_changes(uow, _load(current), resource)
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
@@ -271,9 +288,11 @@ def write(
     method: str,
     *,
     mirror_seealso: bool = True,
+    links_may_dangle: bool = False,
 ) -> StoredPatient:
     """Store ``resource`` as the next version of ``patient_id`` with its indexes (and keep
-    the reverse ``seealso`` links, see :func:`_mirror_seealso`)."""
+    the reverse ``seealso`` links, see :func:`_mirror_seealso`). ``links_may_dangle``: a
+    link may name a Patient that does not exist yet (a bulk load)."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
     meta = {key: value for key, value in resource.get("meta", {}).items()
@@ -291,7 +310,7 @@ def write(
         **rest,
     }
     index = index_patient(resource)
-    _check_links(uow, patient_id, index)
+    _check_links(uow, patient_id, index, may_dangle=links_may_dangle)
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
@@ -456,12 +475,31 @@ def _load(stored: StoredPatient) -> dict[str, Any]:
     return loaded
 
 
-def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex) -> None:
+def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
+                       resource: dict[str, Any]) -> None:
+    """What a create, update or patch may do to ``Patient.link`` (domain.md §3.5): keep
+    ``replaced-by``/``replaces`` as they are — ``$merge``/``$unmerge`` own them — and add a
+    ``seealso`` link only to a record that does not contradict this one."""
+    merge_rules.check_merge_links_kept(before, resource)
+    already = set(linked_ids(before or {}, SEEALSO))
+    for position, link in enumerate(resource.get("link") or []):
+        other_id = merge_rules.reference_id((link.get("other") or {}).get("reference"))
+        if link.get("type") != SEEALSO or other_id is None or other_id in already:
+            continue
+        other = uow.patients.get(other_id)
+        if other is not None and not other.deleted:  # an unknown target: write() refuses it
+            merge_rules.check_seealso(resource, _load(other), position)
+
+
+def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
+                 may_dangle: bool) -> None:
     for position, (target, _type) in enumerate(index.links):
         where = [f"Patient.link[{position}].other"]
         if target == patient_id:
             raise BusinessRuleViolation("A Patient cannot link to itself", expression=where)
         linked = uow.patients.get(target)
+        if linked is None and may_dangle:
+            continue  # its own write joins the groups (propagate_protection)
         if linked is None or linked.deleted:
             raise BusinessRuleViolation(
                 f"Patient.link[{position}] points at Patient/{target}, which does not exist",

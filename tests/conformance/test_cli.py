@@ -8,7 +8,16 @@ import os
 import subprocess
 import sys
 
-from tests.support import ROOT, make_pnr, patient, unique_name
+from tests.operations.merge_helpers import make_lrid, make_nrid, params, without_meta
+from tests.support import (
+    LRID_SYSTEM,
+    NRID_SYSTEM,
+    ROOT,
+    Database,
+    make_pnr,
+    patient,
+    unique_name,
+)
 
 
 def cli(database, *args: str) -> subprocess.CompletedProcess[str]:
@@ -70,3 +79,50 @@ def test_export_writes_every_current_patient_as_ndjson(database, server, base, f
 def test_profiles_check_reports_the_files_up_to_date(database):
     done = cli(database, "profiles", "--check")
     assert done.returncode == 0, done.stdout
+
+
+def test_export_then_load_into_a_fresh_database_keeps_merges_and_links(database, server, base,
+                                                                       fhir, tmp_path):
+    """Linked records reference each other, so whichever comes first in the file names one
+    that is not there yet: a load accepts that (and merge links, which REST refuses)."""
+    lrid = fhir.post(f"{base}/Patient", json=patient(identifier=[
+        {"system": LRID_SYSTEM, "value": make_lrid()}])).json()
+    survivor = fhir.post(f"{base}/Patient", json=patient(pnr=make_pnr())).json()
+    merged = fhir.post(f"{base}/Patient/$merge", json=params(lrid, survivor))
+    assert merged.status_code == 200, merged.text
+    nrid = fhir.post(f"{base}/Patient", json=patient(identifier=[
+        {"system": NRID_SYSTEM, "value": make_nrid()}], link=[
+        {"other": {"reference": f"Patient/{survivor['id']}"}, "type": "seealso"}])).json()
+    ids = {lrid["id"], survivor["id"], nrid["id"]}
+    exported = tmp_path / "all.ndjson"
+    assert cli(database, "export", "-o", str(exported)).returncode == 0
+    lines = [line for line in exported.read_text().splitlines() if json.loads(line)["id"] in ids]
+    assert len(lines) == 3
+    subset = tmp_path / "subset.ndjson"
+    subset.write_text("\n".join(sorted(lines)) + "\n")  # an arbitrary order
+
+    fresh = Database.fresh(tmp_path / "fresh")
+    try:
+        assert cli(fresh, "db", "upgrade").returncode == 0
+        done = cli(fresh, "load", str(subset), "--batch-size", "1")
+        assert done.returncode == 0, done.stderr
+        assert "created 3" in done.stdout
+        again = tmp_path / "again.ndjson"
+        assert cli(fresh, "export", "-o", str(again)).returncode == 0
+        loaded = {r["id"]: r for r in map(json.loads, again.read_text().splitlines())}
+    finally:
+        fresh.dispose()
+    for line in lines:
+        original = json.loads(line)
+        assert without_meta(loaded[original["id"]]) == without_meta(original)
+
+
+def test_load_reports_links_whose_target_never_arrives(database, tmp_path):
+    source = tmp_path / "dangling.ndjson"
+    source.write_text(json.dumps(patient(link=[
+        {"other": {"reference": "Patient/never-loaded"}, "type": "seealso"}])) + "\n")
+    done = cli(database, "load", str(source))
+    assert done.returncode == 2
+    assert "created 1" in done.stdout
+    assert "1 link(s) point at Patients that are not in the database" in done.stderr
+    assert "Patient/never-loaded" in done.stderr

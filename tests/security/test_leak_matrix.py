@@ -9,14 +9,15 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
+from tests.operations.merge_helpers import make_nrid
 from tests.security.conftest import FULL, MASKED, SECURITY_LABEL_SYSTEM, headers
-from tests.support import make_pnr, patient, unique_name
+from tests.support import NRID_SYSTEM, make_pnr, patient, unique_name
 
 PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
 PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
@@ -28,16 +29,20 @@ PATIENT_GROUP_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-group"
 class Person:
     id: str
     family: str
-    pnr: str
+    pnr: str  # the value of its identifier (a personnummer, or an NRID for reserve=True)
     secrets: list[str]
+    system: str = ""
 
 
-def _secret_patient(**extra: Any) -> tuple[dict[str, Any], list[str]]:
+def _secret_patient(*, reserve: bool = False, **extra: Any) -> tuple[dict[str, Any], list[str]]:
+    """A Patient with unique withheld values; ``reserve``: identified by an NRID instead of a
+    personnummer (a seealso link joins one person's identities, never two personnummer)."""
     tag = uuid.uuid4().hex[:10]
     phone = f"070-{random.randrange(100, 999)} {random.randrange(10, 99)} {tag[:2]}"
     street, email, postal = f"Hemliggatan {tag}", f"hidden.{tag}@example.se", f"Z{tag[:4]}"
-    pnr = make_pnr()
-    resource = patient(unique_name("Leak"), pnr=pnr,
+    if reserve:
+        extra["identifier"] = [{"system": NRID_SYSTEM, "value": make_nrid(date(1998, 1, 1))}]
+    resource = patient(unique_name("Leak"), pnr=None if reserve else make_pnr(),
                        telecom=[{"system": "phone", "value": phone},
                                 {"system": "email", "value": email}],
                        address=[{"line": [street], "city": "Gävle", "postalCode": postal,
@@ -51,7 +56,7 @@ def _create(resource: dict[str, Any], secrets: list[str]) -> Person:
     assert created.status_code == 201, created.text
     body = created.json()
     return Person(body["id"], body["name"][0]["family"],
-                  body["identifier"][0]["value"], secrets)
+                  body["identifier"][0]["value"], secrets, body["identifier"][0]["system"])
 
 
 _BASE: dict[str, str] = {}
@@ -70,7 +75,7 @@ def people(sbase: str) -> dict[str, Person]:
     start = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     protected = _create(*_secret_patient(meta=LABEL))
     linked_resource, linked_secrets = _secret_patient(
-        link=[{"other": {"reference": f"Patient/{protected.id}"}, "type": "seealso"}])
+        reserve=True, link=[{"other": {"reference": f"Patient/{protected.id}"}, "type": "seealso"}])
     linked = _create(linked_resource, linked_secrets)
     oklar = _create(*_secret_patient(extension=[
         {"url": PATIENT_TYPE_URL,
@@ -81,7 +86,7 @@ def people(sbase: str) -> dict[str, Person]:
     later_resource, later_secrets = _secret_patient()
     later = _create(later_resource, later_secrets)
     follower_resource, follower_secrets = _secret_patient(
-        link=[{"other": {"reference": f"Patient/{later.id}"}, "type": "seealso"}])
+        reserve=True, link=[{"other": {"reference": f"Patient/{later.id}"}, "type": "seealso"}])
     follower = _create(follower_resource, follower_secrets)
     current = requests.get(f"{sbase}/Patient/{later.id}", headers=headers(FULL), timeout=10)
     labelled = {**current.json(), "meta": LABEL}
@@ -124,10 +129,10 @@ def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -
                 "resourceType": "Patient", "name": [{"family": person.family,
                                                      "given": ["Testa"]}],
                 "birthDate": "1998-01-01", "gender": "female",
-                "identifier": [{"system": "urn:oid:1.2.752.129.2.1.3.1",
+                "identifier": [{"system": person.system,
                                 "value": person.pnr}]}}]}),
         "ihe-pix": get(f"{sbase}/Patient/$ihe-pix", params={
-            "sourceIdentifier": f"urn:oid:1.2.752.129.2.1.3.1|{person.pnr}"}),
+            "sourceIdentifier": f"{person.system}|{person.pnr}"}),
     }
     # A transaction that round-trips the record as this caller sees it: the response
     # shows the written record through the same masking.
