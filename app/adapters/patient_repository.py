@@ -114,7 +114,9 @@ class PatientRepository:
             .values(version_id=version_id, last_updated=now, deleted=True, active=False,
                     match_record=None)
         )
-        self._clear_indexes(current.id)
+        # Its links stay: protection follows the links of deleted records too
+        # (app.services.patients.propagate_protection); searches skip deleted rows.
+        self._clear_indexes(current.id, keep_links=True)
         self._write_history(current.id, version_id, now, "DELETE", None, current.protected)
         return version_id
 

@@ -55,3 +55,23 @@ def test_a_masked_caller_cannot_delete_or_recreate_a_protected_record(as_full, a
     assert recreate.status_code == 403
     shown = as_masked.get(f"{sbase}/Patient/{linked['id']}").text
     assert "0701112233" not in shown
+
+
+def test_deleting_a_protected_record_keeps_the_records_it_links_to_protected(as_full, as_masked,
+                                                                             sbase):
+    """A protected record P that links one way (``refer``) to B protects B; P's deletion must
+    not lift that (deleted records count, domain.md §3.6), or a masked caller's write-back of
+    B would be answered with B's withheld data."""
+    b = as_full.post(f"{sbase}/Patient", json=patient(
+        telecom=[{"system": "phone", "value": "0704445566"}])).json()
+    guarded = as_full.post(f"{sbase}/Patient", json=patient(
+        meta={"security": [{"system": SECURITY_LABEL_SYSTEM, "code": "sekretessmarkering"}]},
+        link=[{"other": {"reference": f"Patient/{b['id']}"}, "type": "refer"}])).json()
+    assert as_full.delete(f"{sbase}/Patient/{guarded['id']}").status_code == 204
+    masked = as_masked.get(f"{sbase}/Patient/{b['id']}")
+    assert "0704445566" not in masked.text
+    written = as_masked.put(f"{sbase}/Patient/{b['id']}", json=masked.json())
+    assert written.status_code == 200, written.text
+    assert "0704445566" not in written.text
+    assert "0704445566" not in as_masked.get(f"{sbase}/Patient/{b['id']}").text
+    assert "0704445566" in as_full.get(f"{sbase}/Patient/{b['id']}").text
