@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
+    or_,
     select,
     true,
     union_all,
@@ -37,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.adapters.tables import patient, patient_identifier, patient_link, patient_token
-from app.domain.matching.blocking import PER_KEY_LIMIT, choose
+from app.domain.matching.blocking import PER_KEY_LIMIT, choose, withheld_key
 from app.domain.patient_index import MATCH_KEY_PARAM
 
 #: Merged-away records are followed to their survivor through at most this many hops.
@@ -62,20 +64,32 @@ class MatchCandidates:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def candidate_ids(self, keys: Sequence[str],
-                      identifiers: Sequence[tuple[str, str]]) -> list[str]:
-        """Ids to score: identifier holders first, then those hit by the most keys."""
+    def candidate_ids(self, keys: Sequence[str], identifiers: Sequence[tuple[str, str]], *,
+                      see_protected: bool) -> list[str]:
+        """Ids to score: identifier holders first, then those hit by the most keys.
+
+        Keys made from withheld fields (:func:`withheld_key`: telephone, e-mail, address) do
+        not find protected records for a caller who may not see them (``see_protected``
+        False): such a hit would tell the caller the protected person's phone or postal code
+        (api.md "Searches on withheld fields never reveal the person"), so those probes skip
+        protected rows in SQL and the rows never take one of a key's slots."""
         if not keys and not identifiers:
             return []
+        plain = [key for key in keys if not withheld_key(key)]
+        withheld = [key for key in keys if withheld_key(key)]
         if self.conn.dialect.name == "postgresql":
             rows = self.conn.execute(_array_probes(), {
-                "keys": list(keys), "systems": [system for system, _ in identifiers],
+                "keys": plain, "withheld_keys": withheld, "see": see_protected,
+                "systems": [system for system, _ in identifiers],
                 "values": [value for _, value in identifiers]}).all()
         else:
-            params: dict[str, str] = {f"k{i}": key for i, key in enumerate(keys)}
+            params: dict[str, object] = {f"k{i}": key for i, key in enumerate(plain)}
+            params.update({f"w{i}": key for i, key in enumerate(withheld)})
+            params["see"] = see_protected
             for i, (system, value) in enumerate(identifiers):
                 params[f"s{i}"], params[f"v{i}"] = system, value
-            rows = self.conn.execute(_probes(len(identifiers), len(keys)), params).all()
+            rows = self.conn.execute(_probes(len(identifiers), len(plain), len(withheld)),
+                                     params).all()
         by_identifier = sorted({row[0] for row in rows if row[1]})
         chosen = choose(row[0] for row in rows if not row[1])
         return by_identifier + [i for i in chosen if i not in by_identifier]
@@ -108,11 +122,12 @@ class MatchCandidates:
 
 
 @lru_cache(maxsize=256)
-def _probes(identifiers: int, keys: int) -> CompoundSelect[str, int]:
+def _probes(identifiers: int, keys: int, withheld: int) -> CompoundSelect[str, int]:
     """The UNION ALL of ``identifiers`` identifier probes (bind parameters ``s<i>``,
-    ``v<i>``) and ``keys`` key probes (``k<i>``), each row tagged by_identifier 1 or 0.
-    Built once per shape, so SQLAlchemy's compiled cache (and psycopg's prepared
-    statements) serve the repeated shapes."""
+    ``v<i>``), ``keys`` key probes (``k<i>``) and ``withheld`` probes of keys made from
+    withheld fields (``w<i>``, protected rows only when ``see`` is true), each row tagged
+    by_identifier 1 or 0. Built once per shape, so SQLAlchemy's compiled cache (and
+    psycopg's prepared statements) serve the repeated shapes."""
     probes: list[Select[str]] = [
         select(patient_identifier.c.patient_id).where(
             patient_identifier.c.system == bindparam(f"s{i}"),
@@ -120,31 +135,43 @@ def _probes(identifiers: int, keys: int) -> CompoundSelect[str, int]:
         ).limit(PER_KEY_LIMIT)
         for i in range(identifiers)
     ]
-    probes += [
-        select(patient_token.c.patient_id).where(
-            patient_token.c.param == MATCH_KEY_PARAM,
-            patient_token.c.code == bindparam(f"k{i}"),
-        ).limit(PER_KEY_LIMIT)
-        for i in range(keys)
-    ]
+    probes += [_key_probe(bindparam(f"k{i}")) for i in range(keys)]
+    probes += [_withheld_key_probe(bindparam(f"w{i}")) for i in range(withheld)]
     subqueries = [probe.subquery() for probe in probes]
     return union_all(*(
         select(sub.c.patient_id, literal_column(str(int(i < identifiers))).label("by_identifier"))
         for i, sub in enumerate(subqueries)))
 
 
+def _key_probe(code: ColumnElement[Any]) -> Select[str]:
+    return select(patient_token.c.patient_id).where(
+        patient_token.c.param == MATCH_KEY_PARAM, patient_token.c.code == code,
+    ).limit(PER_KEY_LIMIT)
+
+
+def _withheld_key_probe(code: ColumnElement[Any]) -> Select[str]:
+    return (
+        select(patient_token.c.patient_id)
+        .join(patient, patient.c.id == patient_token.c.patient_id)
+        .where(patient_token.c.param == MATCH_KEY_PARAM, patient_token.c.code == code,
+               or_(patient.c.protected == false(), bindparam("see", type_=Boolean)))
+        .limit(PER_KEY_LIMIT)
+    )
+
+
 @cache
 def _array_probes() -> CompoundSelect[str, int]:
     """PostgreSQL: the same probes as :func:`_probes` in one fixed statement, the keys
-    (``keys``) and identifiers (``systems``, ``values``) bound as arrays and each probed
-    with its own LIMIT through LATERAL."""
+    (``keys``, ``withheld_keys``) and identifiers (``systems``, ``values``) bound as arrays
+    and each probed with its own LIMIT through LATERAL."""
     texts = ARRAY(String)
     key = func.unnest(bindparam("keys", type_=texts)).table_valued("code").render_derived("key")
+    held = func.unnest(bindparam("withheld_keys", type_=texts)).table_valued(
+        "code").render_derived("held")
     ident = func.unnest(bindparam("systems", type_=texts), bindparam("values", type_=texts)
                         ).table_valued("system", "value").render_derived("ident")
-    by_key = select(patient_token.c.patient_id).where(
-        patient_token.c.param == MATCH_KEY_PARAM, patient_token.c.code == key.c.code,
-    ).limit(PER_KEY_LIMIT).lateral("by_key")
+    by_key = _key_probe(key.c.code).lateral("by_key")
+    by_held = _withheld_key_probe(held.c.code).lateral("by_held")
     by_ident = select(patient_identifier.c.patient_id).where(
         patient_identifier.c.system == ident.c.system,
         patient_identifier.c.value == ident.c.value,
@@ -154,6 +181,8 @@ def _array_probes() -> CompoundSelect[str, int]:
         .select_from(ident.join(by_ident, true())),
         select(by_key.c.patient_id, literal_column("0").label("by_identifier"))
         .select_from(key.join(by_key, true())),
+        select(by_held.c.patient_id, literal_column("0").label("by_identifier"))
+        .select_from(held.join(by_held, true())),
     )
 
 

@@ -73,7 +73,8 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
     normalise_patient_identifiers(resource, today)
     query = record_from_patient(resource)
     store = MatchCandidates(uow.connection)
-    ids = store.candidate_ids(query_keys(query), sorted(query.identifiers))
+    ids = store.candidate_ids(query_keys(query), sorted(query.identifiers),
+                              see_protected=access.see_protected)
     rows = store.with_survivors(store.load(ids))
     records = _records(store, rows.values())
     best: dict[str, tuple[Assessment, CandidateRow]] = {}

@@ -25,6 +25,14 @@ MAX_CANDIDATES = 50
 #: The number's date may be a nearby day (domain.md §2.1): look this many days around.
 NEAR_DAYS = 3
 MAX_KEY = 120
+#: Prefixes of the keys made from fields withheld from callers without protected-identity
+#: (telecom and address below county level, app.masking): phone, e-mail, postal code, city.
+WITHHELD_KEY_PREFIXES = ("t:", "e:", "pf:", "pg:", "pc:", "cf:", "cg:")
+
+
+def withheld_key(key: str) -> bool:
+    """Whether ``key`` is made from a withheld field (see :data:`WITHHELD_KEY_PREFIXES`)."""
+    return key.startswith(WITHHELD_KEY_PREFIXES)
 
 
 def _names(record: MatchRecord) -> tuple[list[str], list[str]]:
