@@ -31,7 +31,15 @@ from app.domain.elements import tag_subsetted
 
 KEPT_ELEMENTS = ("resourceType", "id", "identifier", "name", "gender", "birthDate", "active",
                  "link")
-KEPT_ADDRESS_PARTS = ("district", "state", "country")
+#: What the masked form keeps of each item of these kept elements; the rest of an item
+#: (extensions, ``assigner``, primitive extensions such as ``_family``) is withheld.
+KEPT_ITEM_PARTS = {
+    "identifier": ("use", "type", "system", "value", "period"),
+    "name": ("use", "text", "family", "given", "prefix", "suffix", "period"),
+    "link": ("other", "type"),
+}
+#: The county: api.md keeps "county (address district/state)" and nothing else of an address.
+KEPT_ADDRESS_PARTS = ("district", "state")
 KEPT_META = ("versionId", "lastUpdated", "security", "tag", "profile")
 
 
@@ -121,6 +129,11 @@ def mask(resource: dict[str, Any]) -> dict[str, Any]:
     masked = {key: resource[key] for key in KEPT_ELEMENTS if key in resource}
     meta = resource.get("meta", {})
     masked["meta"] = {key: meta[key] for key in KEPT_META if key in meta}
+    for element in KEPT_ITEM_PARTS:
+        items = [item for item in (_visible(element, i) for i in masked.get(element, [])) if item]
+        masked.pop(element, None)
+        if items:
+            masked[element] = items
     counties = [
         {part: address[part] for part in KEPT_ADDRESS_PARTS if part in address}
         for address in resource.get("address", [])
@@ -128,13 +141,20 @@ def mask(resource: dict[str, Any]) -> dict[str, Any]:
     counties = [county for county in counties if county]
     if counties:
         masked["address"] = counties
-    if "name" in masked:
-        masked["name"] = [
-            {key: value for key, value in name.items() if key != "extension"}
-            for name in masked["name"]
-        ]
     tag_subsetted(masked)
     return masked
+
+
+def _visible(element: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The part of one identifier/name/link item that the masked form shows."""
+    shown = {key: value for key, value in item.items() if key in KEPT_ITEM_PARTS[element]}
+    if element == "link" and isinstance(shown.get("other"), dict):
+        shown["other"] = {k: v for k, v in shown["other"].items() if k == "reference"}
+    return shown
+
+
+def _withheld_part(element: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in KEPT_ITEM_PARTS[element]}
 
 
 def restore_withheld(incoming: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +167,10 @@ def restore_withheld(incoming: dict[str, Any], stored: dict[str, Any]) -> dict[s
             restored[key] = value
     if "address" in stored:
         restored["address"] = stored["address"]
+    for element in ("identifier", "name"):
+        if element in restored:
+            restored[element] = _restore_items(element, restored[element],
+                                               stored.get(element, []))
     # The caller may not lift the protection it could not see past: the security labels stay,
     # and so do the links (a Patient protected through a link would otherwise lose its
     # protection — and its withheld data would be shown to this caller).
@@ -159,6 +183,25 @@ def restore_withheld(incoming: dict[str, Any], stored: dict[str, Any]) -> dict[s
     restored.pop("link", None)
     if links:
         restored["link"] = links
+    return restored
+
+
+def _restore_items(element: str, incoming: list[Any], stored: list[Any]) -> list[Any]:
+    """Each incoming item gets back what the caller could not see of the stored item it
+    stands for: the stored item whose visible part it equals (unchanged), else the one at
+    its position (edited in place). New items stay as they are."""
+    unused = list(range(len(stored)))
+    restored = []
+    for position, item in enumerate(incoming):
+        if not isinstance(item, dict):
+            restored.append(item)
+            continue
+        same = next((j for j in unused if _visible(element, stored[j]) == item), None)
+        source = same if same is not None else (position if position in unused else None)
+        if source is not None:
+            unused.remove(source)
+            item = {**_withheld_part(element, stored[source]), **item}
+        restored.append(item)
     return restored
 
 

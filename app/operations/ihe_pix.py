@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from app.http.auth import requires
@@ -47,7 +47,7 @@ def ihe_pix_post() -> Response:
 def _answer(values: dict[str, list[Any]]) -> Response:
     targets = [t for given in values.get("targetSystem", []) for t in given.split(",")]
     found = run_read(current_app.extensions["sweid"].engine, lambda uow: pix.cross_reference(
-        uow, single(values, "sourceIdentifier"), targets, date.today()))
+        uow, single(values, "sourceIdentifier"), targets, g.access, date.today()))
     outputs: list[tuple[str, str, Any]] = [
         ("targetIdentifier", "Identifier", ident) for ident in found.identifiers]
     outputs += [("targetId", "Reference", {"reference": f"Patient/{pid}"})

@@ -25,10 +25,12 @@ import orjson
 
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
+from app.domain.access import Access
 from app.domain.errors import Forbidden, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
 from app.domain.search import Clause, SearchQuery, TokenValue
 from app.identity import canonical_system, kind_for_system
+from app.masking import present_dict
 
 MAX_RECORDS = 200
 _BARE_OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
@@ -61,8 +63,9 @@ class CrossReference:
 
 
 def cross_reference(uow: UnitOfWork, source_identifier: str, target_systems: list[str],
-                    today: date) -> CrossReference:
-    """Answer one ITI-83 query."""
+                    access: Access, today: date) -> CrossReference:
+    """Answer one ITI-83 query; the records pass through the one masking function
+    (:func:`app.masking.present_dict`) before their identifiers are read."""
     system, _, value = source_identifier.partition("|")
     system = domain(system)
     if not system or not value.strip() or not recognised(uow, system):
@@ -75,7 +78,7 @@ def cross_reference(uow: UnitOfWork, source_identifier: str, target_systems: lis
     holders = _holders(uow, match)
     if not holders:
         raise SourceIdentifierNotFound("sourceIdentifier Patient Identifier not found")
-    records = _person(uow, holders)
+    records = _person(uow, holders, access)
     identifiers = _identifiers(records, set(wanted))
     if not identifiers:
         return CrossReference()
@@ -105,16 +108,17 @@ def _holders(uow: UnitOfWork, match: IdentifierMatch) -> list[str]:
     return [p.id for p in uow.patients.search(query, see_protected=True)]
 
 
-def _person(uow: UnitOfWork, holders: list[str]) -> list[dict[str, Any]]:
-    """Every record linked to the holders, the main record first."""
+def _person(uow: UnitOfWork, holders: list[str], access: Access) -> list[dict[str, Any]]:
+    """Every record linked to the holders, as this caller may see it, the main record
+    first."""
     group = set(holders)
     frontier = sorted(group)
     while frontier and len(group) < MAX_RECORDS:
         found = uow.patients.linked_ids(frontier) - group
         group |= found
         frontier = sorted(found)
-    loaded = {p.id: orjson.loads(p.resource) for p in uow.patients.get_many(group)
-              if p.resource is not None}
+    loaded = {p.id: present_dict(orjson.loads(p.resource), p.protected, access)
+              for p in uow.patients.get_many(group) if p.resource is not None}
     # Main record first (domain.md §3.5: records not merged away, best rank), merged-away
     # records last.
     order = sorted(loaded, key=lambda pid: (rules.replaced_by(loaded[pid]) is not None,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.operations.merge_helpers import make_nrid
+from tests.operations.merge_helpers import make_lrid, make_nrid
 from tests.security.conftest import FULL, MASKED, SECURITY_LABEL_SYSTEM, headers
-from tests.support import NRID_SYSTEM, make_pnr, patient, unique_name
+from tests.support import LRID_SYSTEM, NRID_SYSTEM, make_pnr, patient, unique_name
 
 PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
 PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
@@ -35,20 +35,38 @@ class Person:
 
 
 def _secret_patient(*, reserve: bool = False, **extra: Any) -> tuple[dict[str, Any], list[str]]:
-    """A Patient with unique withheld values; ``reserve``: identified by an NRID instead of a
-    personnummer (a seealso link joins one person's identities, never two personnummer)."""
+    """A Patient with unique withheld values, also inside the kept elements (an identifier's
+    assigner and extension, a name's extensions, a link's extension, the address's country);
+    ``reserve``: identified by an NRID instead of a personnummer (a seealso link joins one
+    person's identities, never two personnummer)."""
     tag = uuid.uuid4().hex[:10]
     phone = f"070-{random.randrange(100, 999)} {random.randrange(10, 99)} {tag[:2]}"
     street, email, postal = f"Hemliggatan {tag}", f"hidden.{tag}@example.se", f"Z{tag[:4]}"
+    city, country = f"Orten{tag}", f"Landet{tag}"
     if reserve:
         extra["identifier"] = [{"system": NRID_SYSTEM, "value": make_nrid(date(1998, 1, 1))}]
     resource = patient(unique_name("Leak"), pnr=None if reserve else make_pnr(),
                        telecom=[{"system": "phone", "value": phone},
                                 {"system": "email", "value": email}],
-                       address=[{"line": [street], "city": "Gävle", "postalCode": postal,
-                                 "district": "Gävleborgs län", "state": "X"}],
+                       address=[{"line": [street], "city": city, "postalCode": postal,
+                                 "district": "Gävleborgs län", "state": "X",
+                                 "country": country}],
                        **extra)
-    return resource, [phone, street, email, postal, "Gävle"]
+    inside = [f"utfardare-{tag}", f"idnote-{tag}", f"namenote-{tag}", f"familynote-{tag}",
+              f"linknote-{tag}"]
+    identifier = resource["identifier"][0]
+    identifier["assigner"] = {"display": inside[0]}
+    identifier["extension"] = [_note(inside[1])]
+    resource["name"][0]["extension"] = [_note(inside[2])]
+    resource["name"][0]["_family"] = {"extension": [_note(inside[3])]}
+    for link in resource.get("link", []):
+        link["extension"] = [_note(inside[4])]
+    secrets = [phone, street, email, postal, city, country, *inside[:4]]
+    return resource, secrets + ([inside[4]] if resource.get("link") else [])
+
+
+def _note(text: str) -> dict[str, str]:
+    return {"url": "http://sweid.example/test/note", "valueString": text}
 
 
 def _create(resource: dict[str, Any], secrets: list[str]) -> Person:
@@ -133,6 +151,15 @@ def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -
                                 "value": person.pnr}]}}]}),
         "ihe-pix": get(f"{sbase}/Patient/$ihe-pix", params={
             "sourceIdentifier": f"{person.system}|{person.pnr}"}),
+        "read xml": get(f"{sbase}/Patient/{pid}", params={"_format": "xml"}),
+        "search xml": get(f"{sbase}/Patient", params={"_id": pid, "_format": "xml"}),
+        # A $merge preview into the person: changes nothing, shows the would-be target.
+        "merge preview": post(f"{sbase}/Patient/$merge", json={
+            "resourceType": "Parameters", "parameter": [
+                {"name": "source-patient", "valueReference": {
+                    "reference": f"Patient/{_merge_source(sbase)}"}},
+                {"name": "target-patient", "valueReference": {"reference": f"Patient/{pid}"}},
+                {"name": "preview", "valueBoolean": True}]}),
     }
     # A transaction that round-trips the record as this caller sees it: the response
     # shows the written record through the same masking.
@@ -143,7 +170,22 @@ def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -
             {"request": {"method": "GET", "url": f"Patient/{pid}"}}]})
     for name, response in bodies.items():
         assert response.status_code == 200, (name, response.status_code, response.text[:300])
-    return {name: response.text for name, response in bodies.items()}
+    # An error that names the person's record: a second holder of its identifier (409).
+    conflict = post(f"{sbase}/Patient", json=patient(identifier=[
+        {"system": person.system, "value": person.pnr}]))
+    assert conflict.status_code == 409, conflict.text[:300]
+    return {**{name: response.text for name, response in bodies.items()},
+            "conflict": conflict.text}
+
+
+def _merge_source(sbase: str) -> str:
+    """A fresh LRID record (same birth date and sex as every person here) that may be
+    merged into any of them (an LRID ranks below PNR and NRID)."""
+    created = requests.post(f"{sbase}/Patient", headers=headers(FULL), timeout=10,
+                            json=patient(identifier=[{"system": LRID_SYSTEM,
+                                                      "value": make_lrid(date(1998, 1, 1))}]))
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 CASES = ["protected", "linked", "oklar", "later", "follower"]
@@ -154,7 +196,7 @@ def test_masked_caller_never_sees_withheld_values(sbase: str, people: dict[str, 
                                                   case: str) -> None:
     person = people[case]
     bodies = _bodies(sbase, person, MASKED, people)
-    everyone = [s for p in CASES for s in people[p].secrets if s != "Gävle"]
+    everyone = [s for p in CASES for s in people[p].secrets]
     for name, text in bodies.items():
         for secret in everyone:
             assert secret not in text, f"{case}: {secret!r} leaked on {name}"
@@ -182,10 +224,10 @@ def test_caller_with_protected_identity_sees_everything(sbase: str, people: dict
 def test_searches_on_withheld_fields_never_match_for_masked_callers(
         sbase: str, people: dict[str, Person], case: str) -> None:
     person = people[case]
-    phone, street, email, postal = person.secrets[:4]
+    phone, street, email, postal, city = person.secrets[:5]
     searches = [{"phone": phone}, {"email": email}, {"telecom": f"phone|{phone}"},
                 {"address": street}, {"address-postalcode": postal},
-                {"address-city": "Gävle", "family": person.family}]
+                {"address-city": city, "family": person.family}]
     if case == "oklar":
         searches += [{"patient-type": "oklar", "_id": person.id},
                      {"patient-group": "07/99", "_id": person.id}]

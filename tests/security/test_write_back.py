@@ -87,3 +87,55 @@ def test_caller_with_protected_identity_may_lift_protection(sbase: str) -> None:
                         timeout=10).status_code == 200
     read = requests.get(f"{sbase}/Patient/{stored['id']}", headers=headers(MASKED), timeout=10)
     assert read.json()["telecom"] == stored["telecom"]
+
+
+NOTE = "http://sweid.example/test/note"
+
+
+def test_round_trip_keeps_what_is_withheld_inside_kept_elements(sbase: str) -> None:
+    """Masking also withholds parts of the identifiers, names and links it shows (extensions,
+    assigner, the country); writing the masked form back keeps them."""
+    stored = _protected(sbase)
+    full = _full(sbase, stored["id"])
+    full["identifier"][0] |= {"assigner": {"display": "Skattekontoret"},
+                              "extension": [{"url": NOTE, "valueString": "id-note"}]}
+    full["name"][0] |= {"extension": [{"url": NOTE, "valueString": "name-note"}],
+                        "_family": {"extension": [{"url": NOTE, "valueString": "family-note"}]}}
+    full["address"][0]["country"] = "SE"
+    assert requests.put(f"{sbase}/Patient/{stored['id']}", json=full, headers=headers(FULL),
+                        timeout=10).status_code == 200
+    before = _full(sbase, stored["id"])
+    masked = requests.get(f"{sbase}/Patient/{stored['id']}", headers=headers(MASKED),
+                          timeout=10)
+    for hidden in ("Skattekontoret", "id-note", "name-note", "family-note", '"SE"'):
+        assert hidden not in masked.text
+    assert requests.put(f"{sbase}/Patient/{stored['id']}", json=masked.json(),
+                        headers=headers(MASKED), timeout=10).status_code == 200
+    after = _full(sbase, stored["id"])
+    assert {k: v for k, v in after.items() if k != "meta"} == {
+        k: v for k, v in before.items() if k != "meta"}
+    # A name edited in place keeps what its caller could not see of it.
+    edited = masked.json()
+    edited["name"][0]["given"] = ["Rättad"]
+    edited.pop("meta")
+    assert requests.put(f"{sbase}/Patient/{stored['id']}", json=edited,
+                        headers=headers(MASKED), timeout=10).status_code == 200
+    name = _full(sbase, stored["id"])["name"][0]
+    assert name["given"] == ["Rättad"]
+    assert name["extension"] == before["name"][0]["extension"]
+    assert name["_family"] == before["name"][0]["_family"]
+
+
+def test_conditional_update_from_a_masked_caller_keeps_withheld_data(sbase: str) -> None:
+    stored = _protected(sbase)
+    pnr = stored["identifier"][0]["value"]
+    masked = requests.get(f"{sbase}/Patient/{stored['id']}", headers=headers(MASKED),
+                          timeout=10).json()
+    masked["gender"] = "other"
+    response = requests.put(f"{sbase}/Patient", params={
+        "identifier": f"urn:oid:1.2.752.129.2.1.3.1|{pnr}"}, json=masked,
+        headers=headers(MASKED), timeout=10)
+    assert response.status_code == 200, response.text
+    now = _full(sbase, stored["id"])
+    assert now["gender"] == "other"
+    assert now["telecom"] == stored["telecom"] and now["address"] == stored["address"]
