@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
 
 from app.adapters.patient_search import count_select, search_select
+from app.adapters.raw_statement import RawStatement
 from app.adapters.tables import (
     patient,
     patient_history,
@@ -45,8 +46,8 @@ class PatientRepository:
         """The current version (possibly a deletion marker) or None if never created."""
         locking = for_update and self.conn.dialect.name == "postgresql"
         stmt = _GET_CURRENT_FOR_UPDATE if locking else _GET_CURRENT
-        row = self.conn.execute(stmt, {"patient_id": patient_id}).first()
-        return _stored(row) if row else None
+        row = stmt.first(self.conn, {"patient_id": patient_id})
+        return _current(row) if row else None
 
     def get_version(self, patient_id: str, version_id: int) -> StoredPatient | None:
         """One version from the history."""
@@ -138,17 +139,14 @@ class PatientRepository:
     def search(self, query: SearchQuery, *, see_protected: bool) -> list[StoredPatient]:
         """One page of matches."""
         statement, values = search_select(query, see_protected=see_protected)
-        rows = self.conn.execute(statement, values).all()
-        return [
-            StoredPatient(row.id, 0, datetime.min, False, row.protected, row.resource)
-            for row in rows
-        ]
+        return [StoredPatient(pid, 0, datetime.min, False, bool(protected), resource)
+                for pid, resource, protected in statement.rows(self.conn, values)]
 
     def count(self, query: SearchQuery, *, see_protected: bool) -> int:
         """How many Patients match."""
         statement, values = count_select(query, see_protected=see_protected)
-        total = self.conn.execute(statement, values).scalar()
-        return int(total or 0)
+        row = statement.first(self.conn, values)
+        return int(row[0] or 0) if row else 0
 
     def linked_ids(self, ids: Sequence[str]) -> set[str]:
         """Ids linked from or to the given Patients (one step, both directions)."""
@@ -285,9 +283,10 @@ _CURRENT_COLUMNS = (
     patient.c.protected,
     patient.c.resource,
 )
-# Built once: reads by id are the hottest path (SQLAlchemy caches the compiled form).
-_GET_CURRENT = select(*_CURRENT_COLUMNS).where(patient.c.id == bindparam("patient_id"))
-_GET_CURRENT_FOR_UPDATE = _GET_CURRENT.with_for_update()
+# Built once: reads by id are the hottest path (see app.adapters.raw_statement).
+_GET_CURRENT_SELECT = select(*_CURRENT_COLUMNS).where(patient.c.id == bindparam("patient_id"))
+_GET_CURRENT = RawStatement(_GET_CURRENT_SELECT)
+_GET_CURRENT_FOR_UPDATE = RawStatement(_GET_CURRENT_SELECT.with_for_update())
 
 _HISTORY_COLUMNS = (
     patient_history.c.id,
@@ -298,6 +297,13 @@ _HISTORY_COLUMNS = (
     patient_history.c.resource,
     patient_history.c.method,
 )
+
+
+def _current(row: tuple[Any, ...]) -> StoredPatient:
+    """A StoredPatient from a row of :data:`_CURRENT_COLUMNS`, in their order."""
+    patient_id, version_id, last_updated, deleted, protected, resource = row
+    return StoredPatient(patient_id, version_id, last_updated, bool(deleted), bool(protected),
+                         resource)
 
 
 def _stored(row: Any) -> StoredPatient:

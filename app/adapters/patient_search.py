@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
 )
 
+from app.adapters.raw_statement import RawStatement
 from app.adapters.tables import (
     patient,
     patient_identifier,
@@ -66,14 +67,16 @@ class ClauseShape:
     protected_only_visible: bool
 
 
-def search_select(query: SearchQuery, *, see_protected: bool) -> tuple[Select[Any], dict[str, Any]]:
-    """The SELECT of one page of results and its bound values."""
+def search_select(query: SearchQuery, *,
+                  see_protected: bool) -> tuple[RawStatement, dict[str, Any]]:
+    """The SELECT of one page of results (id, resource, protected) and its bound values."""
     shapes, values = _shapes_and_values(query, see_protected)
     values += [query.count, query.offset]
     return _page_statement(shapes, tuple(query.sort)), _named(values)
 
 
-def count_select(query: SearchQuery, *, see_protected: bool) -> tuple[Select[Any], dict[str, Any]]:
+def count_select(query: SearchQuery, *,
+                 see_protected: bool) -> tuple[RawStatement, dict[str, Any]]:
     """The SELECT of the number of matches and its bound values."""
     shapes, values = _shapes_and_values(query, see_protected)
     return _count_statement(shapes), _named(values)
@@ -123,7 +126,7 @@ def _where(shapes: tuple[ClauseShape, ...], binds: Binds) -> ColumnElement[bool]
 
 @lru_cache(maxsize=CACHED_SHAPES)
 def _page_statement(shapes: tuple[ClauseShape, ...],
-                    sort: tuple[tuple[str, bool], ...]) -> Select[Any]:
+                    sort: tuple[tuple[str, bool], ...]) -> RawStatement:
     binds = _binds()
     where = _where(shapes, binds)
     order: list[Any] = []
@@ -131,7 +134,7 @@ def _page_statement(shapes: tuple[ClauseShape, ...],
         for column in SORT_COLUMNS[key]:
             order.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
     order.append(patient.c.id)
-    return (
+    return RawStatement(
         select(patient.c.id, patient.c.resource, patient.c.protected)
         .where(where)
         .order_by(*order)
@@ -141,8 +144,8 @@ def _page_statement(shapes: tuple[ClauseShape, ...],
 
 
 @lru_cache(maxsize=CACHED_SHAPES)
-def _count_statement(shapes: tuple[ClauseShape, ...]) -> Select[Any]:
-    return select(func.count()).select_from(patient).where(_where(shapes, _binds()))
+def _count_statement(shapes: tuple[ClauseShape, ...]) -> RawStatement:
+    return RawStatement(select(func.count()).select_from(patient).where(_where(shapes, _binds())))
 
 
 def _clause_condition(shape: ClauseShape, binds: Binds) -> ColumnElement[bool]:

@@ -24,10 +24,13 @@ class UnitOfWork:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(**{WRITE_OPTION: True})
+            conn.begin()
         elif conn.dialect.name == "postgresql":
             # A read needs no BEGIN/ROLLBACK round trips; each statement sees committed data.
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.begin()
+        # A read begins nothing itself: statements run through SQLAlchemy begin on their
+        # own (and are rolled back on exit); the raw reads (app.adapters.raw_statement)
+        # need no transaction object at all.
         self._conn = conn
         self.patients = PatientRepository(conn)
         self.audit = AuditRepository(conn)

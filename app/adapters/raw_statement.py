@@ -1,0 +1,89 @@
+"""The hottest reads (a Patient by id, a search page, a count) run on the DBAPI cursor.
+
+SQLAlchemy Core costs several times the query itself on these paths: executing one cached
+statement on SQLite takes ~17 µs of Python against ~5 µs for the driver, and a unit of work
+around it (transaction object, rollback) more again — on a read by id that is half of the
+server's own time per request (bench/README.md, ``rest_throughput``).
+
+:class:`RawStatement` keeps the statement a SQLAlchemy Core expression (one definition, both
+databases) and compiles it once per dialect; each execution then goes straight to the DBAPI
+cursor of the unit of work's connection, with the same bind and result conversions
+SQLAlchemy would apply (``TypeEngine.bind_processor`` / ``result_processor``: SQLite keeps
+datetimes as text in SQLAlchemy's own format). A statement that needs SQLAlchemy at
+execution time (expanding ``IN``, post-compile parameters) is run through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positions: tuple[str, ...] | None  # parameter names in order (qmark), None: named
+    binds: Mapping[str, Processor]
+    fixed: Mapping[str, Any]  # bound values written into the statement (``.limit(5)``)
+    results: tuple[Processor, ...]
+
+
+class RawStatement:
+    """A SELECT compiled once per dialect, executed on the DBAPI cursor."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled | None] = {}
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+        """All result rows as tuples of converted values, in the statement's column order."""
+        dialect = conn.dialect
+        if dialect.name not in self._compiled:
+            self._compiled[dialect.name] = _compile(self.statement, dialect)
+        compiled = self._compiled[dialect.name]
+        if compiled is None:
+            return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
+        values = {**compiled.fixed, **params}
+        bound = {name: (process(values[name]) if process else values[name])
+                 for name, process in compiled.binds.items()}
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if compiled.positions is None:
+                cursor.execute(compiled.sql, bound)
+            else:
+                cursor.execute(compiled.sql, [bound[name] for name in compiled.positions])
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not any(compiled.results):
+            return fetched
+        return [tuple(process(value) if process else value
+                      for process, value in zip(compiled.results, row, strict=True))
+                for row in fetched]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
+    compiled = statement.compile(dialect=dialect)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    # The dialect's own type does the conversion (SQLite's DATETIME, not the generic one).
+    binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+             for name, bind in compiled.binds.items()}
+    fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
+             if not bind.required}
+    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                    for column in statement.selected_columns)
+    positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup \
+        else None
+    return _Compiled(compiled.string, positions, binds, fixed, results)
