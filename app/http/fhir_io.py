@@ -65,13 +65,17 @@ def _read_xml_body() -> dict[str, Any]:
 
 def response_type() -> str:
     """The media type to answer with, from ``_format`` or ``Accept`` (406 when neither fits)."""
-    wanted = request.args.get("_format")
+    # The query string is parsed only when it may hold _format (also as %5Fformat).
+    wanted = request.args.get("_format") if b"format" in request.query_string else None
     if wanted:
         if wanted in FORMAT_ALIASES:
             return FORMAT_ALIASES[wanted]
         raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json or xml")
-    if "Accept" not in request.headers:
+    header = request.headers.get("Accept")
+    if not header:
         return FHIR_JSON
+    if header in ACCEPTED_OUTPUT:  # one plain media type (most clients): nothing to parse
+        return ACCEPTED_OUTPUT[header]
     accept = request.accept_mimetypes
     if not accept or accept.provided is False:
         return FHIR_JSON
@@ -87,13 +91,13 @@ def fhir_response(body: bytes | dict[str, Any] | None, status: int = 200,
     """A response with a FHIR body (or none for 204/``return=minimal``): the JSON given, or
     the same as XML when the client negotiated XML."""
     payload = body if isinstance(body, bytes | None) else orjson.dumps(body)
-    response = Response(payload or b"", status=status, headers=headers or {})
-    if payload:
-        media_type = _safe_response_type()
-        if media_type in XML_OUTPUT:
-            response.set_data(to_xml(orjson.loads(payload)))
-        response.content_type = f"{media_type}; charset=utf-8"
-    return response
+    if not payload:
+        return Response(b"", status=status, headers=headers)
+    media_type = _safe_response_type()
+    if media_type in XML_OUTPUT:
+        payload = to_xml(orjson.loads(payload))
+    return Response(payload, status=status, headers=headers,
+                    content_type=f"{media_type}; charset=utf-8")
 
 
 def negotiate() -> None:

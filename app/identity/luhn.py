@@ -38,8 +38,10 @@ def digit_sum(value: int) -> int:
     ...
     ValueError: Luhn values must be non-negative integers
     """
-    if value < 0:
-        raise ValueError("Luhn values must be non-negative integers")
+    if value < 10:  # most values (digits, doubled digits below 5): no loop
+        if value < 0:
+            raise ValueError("Luhn values must be non-negative integers")
+        return value
     total = 0
     while value:
         value, digit = divmod(value, 10)
