@@ -32,6 +32,8 @@ class Settings:
     #: Required ``aud`` / ``iss`` of tokens when set.
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    #: One line per request on stderr (app.http.request_log); REQUEST_LOG=off turns it off.
+    request_log: bool = True
 
     @property
     def auth_configured(self) -> bool:
@@ -56,6 +58,8 @@ class Settings:
             jwks_file=env.get("JWKS_FILE") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
+            request_log=(env.get("REQUEST_LOG") or "on").strip().lower() not in (
+                "off", "0", "false", "no"),
         )
 
 
