@@ -52,8 +52,12 @@ def normalise_patient_identifiers(resource: dict[str, Any], today: date) -> None
         ident["value"] = normalised
 
 
-def identifier_match(token: TokenValue, today: date) -> IdentifierMatch:
-    """Turn an ``identifier`` search token into the stored forms it should match."""
+def identifier_match(token: TokenValue, today: date, *, strict: bool = True) -> IdentifierMatch:
+    """Turn an ``identifier`` search token into the stored forms it should match.
+
+    A value that breaks the rule of its (known) system is refused with
+    :class:`InvalidIdentifier` (422, api.md "Identifiers"); with ``strict=False`` it simply
+    matches nothing (it is never stored) — IHE PIXm answers such a lookup 404."""
     if token.system is None:
         assert token.code is not None
         return IdentifierMatch(None, frozenset(candidate_values(token.code.strip(), today)))
@@ -62,7 +66,9 @@ def identifier_match(token: TokenValue, today: date) -> IdentifierMatch:
         return IdentifierMatch(system, None)
     try:
         _, value = normalise_identifier(system or None, token.code, today)
-    except ValidationError:
-        # A value that breaks its kind's rule is never stored, so it simply matches nothing.
+    except ValidationError as err:
+        if strict:
+            raise InvalidIdentifier(f"identifier ({system}): {err.message}",
+                                    expression=["identifier"]) from None
         value = token.code.strip()
     return IdentifierMatch(system, frozenset({value}))

@@ -74,7 +74,7 @@ def cross_reference(uow: UnitOfWork, source_identifier: str, target_systems: lis
     for target in wanted:
         if not target or not recognised(uow, target):
             raise TargetSystemNotFound("targetSystem not found")
-    match = identifier_match(TokenValue(system, value), today)
+    match = identifier_match(TokenValue(system, value), today, strict=False)  # PIXm: 404
     holders = _holders(uow, match)
     if not holders:
         raise SourceIdentifierNotFound("sourceIdentifier Patient Identifier not found")

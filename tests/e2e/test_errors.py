@@ -31,6 +31,32 @@ def test_seed_trap_samordningsnummer_is_refused(base, http):
     assert_outcome(http.post(f"{base}/Patient", json=body), 422)
 
 
+SEED_TRAPS = [  # domain.md §2.1 and §2.3: valid-looking values from seed 001 that fail
+    ("urn:oid:1.2.752.129.2.1.3.3", "19651267-3245", "check digit"),  # SNR, Luhn
+    ("urn:oid:1.2.752.113.11.0.2.1.1.1", "19651207-K245", "check digit"),  # LRID VGR
+]
+
+
+@pytest.mark.parametrize("system, value, rule", SEED_TRAPS)
+def test_seed_traps_are_refused_on_update_patch_and_search(base, http, system, value, rule):
+    stored = http.post(f"{base}/Patient", json=patient()).json()
+    bad = [{"system": system, "value": value}]
+    update = assert_outcome(http.put(f"{base}/Patient/{stored['id']}",
+                                     json={**stored, "identifier": bad}), 422)
+    assert update["issue"][0]["expression"] == ["Patient.identifier[0].value"]
+    assert rule in update["issue"][0]["diagnostics"]
+    patch = assert_outcome(http.patch(
+        f"{base}/Patient/{stored['id']}", json=[{"op": "add", "path": "/identifier",
+                                                "value": bad}],
+        headers={"Content-Type": "application/json-patch+json"}), 422)
+    assert patch["issue"][0]["expression"] == ["Patient.identifier[0].value"]
+    found = assert_outcome(http.get(f"{base}/Patient",
+                                    params={"identifier": f"{system}|{value}"}), 422)
+    assert found["issue"][0]["expression"] == ["identifier"]
+    assert rule in found["issue"][0]["diagnostics"]
+    assert http.get(f"{base}/Patient/{stored['id']}").json() == stored
+
+
 def test_unknown_oid_systems_are_stored_verbatim(base, http):
     body = patient(identifier=[{"system": "urn:oid:1.2.3.4.5", "value": " Abc-123 "}])
     created = http.post(f"{base}/Patient", json=body).json()

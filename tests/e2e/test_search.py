@@ -39,7 +39,10 @@ def test_identifier_search_accepts_every_token_form_and_display_values(base, htt
         assert ids(search(http, base, {"identifier": form})) == {created["id"]}, form
     assert created["id"] in ids(search(http, base, {"identifier": f"{PNR_SYSTEM}|",
                                                      "_count": 1000, "_id": created["id"]}))
-    assert ids(search(http, base, {"identifier": f"{SNR_SYSTEM}|{pnr}"})) == set()
+    # A personnummer is not a valid samordningsnummer (day + 60): refused, not "no match".
+    refused = http.get(f"{base}/Patient", params={"identifier": f"{SNR_SYSTEM}|{pnr}"})
+    assert refused.status_code == 422
+    assert refused.json()["issue"][0]["code"] == "value"
 
 
 def test_identifier_without_system_matches_only_identifiers_without_system(base, http):
