@@ -38,8 +38,9 @@ from app.services.fhir_validation import validate_patient
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
-#: Grades returned; ``certainly-not`` results are known but never returned.
-RETURNED = ("certain", "probable", "possible")
+#: Grades returned, in this order: ``certainly-not`` marks a look-alike that holds a
+#: different personnummer or samordningsnummer (app.domain.matching.score), after the rest.
+RETURNED = ("certain", "probable", "possible", "certainly-not")
 #: Non-certain scores stay below 1.0 so that the order by score puts certain first.
 MAX_UNCERTAIN_SCORE = 0.99
 

@@ -82,11 +82,26 @@ def test_a_contradicting_birth_date_or_sex_keeps_an_identifier_match_below_certa
         assert assess(query, stored).grade == "probable"
 
 
-def test_a_different_personnummer_is_certainly_not_on_its_own():
-    stored = rec(identifier=[{"system": PNR, "value": "196512073245"}], birth="1965-12-07")
-    query = rec(identifier=[{"system": PNR, "value": "196512079996"}], birth="1965-12-07")
-    assert assess(query, stored).grade in ("certainly-not", None)
-    assert assess(rec(birth="1965-12-07"), stored).grade == "probable"
+def test_a_different_personnummer_is_certainly_not_however_much_else_agrees():
+    contact = {"telecom": [{"system": "phone", "value": "0701234567"},
+                           {"system": "email", "value": "tvilling@example.se"}],
+               "address": [{"line": ["Storgatan 1"], "postalCode": "41319", "city": "Göteborg"}]}
+    stored = rec(identifier=[{"system": PNR, "value": "196512073245"}], birth="1965-12-07",
+                 **contact)
+    query = rec(identifier=[{"system": PNR, "value": "196512079996"}], birth="1965-12-07",
+                **contact)
+    found = assess(query, stored)
+    assert found.grade == "certainly-not"
+    assert found.score == 0.0  # sorts after every possible match
+    assert assess(rec(birth="1965-12-07", **contact), stored).grade == "probable"
+
+
+def test_a_different_personnummer_of_someone_else_entirely_is_not_returned():
+    stored = rec(identifier=[{"system": PNR, "value": "196512073245"}], birth="1965-12-07",
+                 family="Lind", given="Anna")
+    query = rec(identifier=[{"system": PNR, "value": "198001019995"}], birth="1980-01-01",
+                family="Holm", given="Per", gender="male")
+    assert assess(query, stored).grade is None
 
 
 def test_the_numbers_date_stands_in_for_an_absent_birth_date():

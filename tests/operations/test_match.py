@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from app.adapters.tables import patient as patient_table
-from tests.operations.merge_helpers import merge, params
-from tests.support import PNR_SYSTEM, make_pnr, patient, unique_name
+from tests.operations.merge_helpers import make_lrid, merge, params
+from tests.support import LRID_SYSTEM, PNR_SYSTEM, make_pnr, patient, unique_name
 
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
 
@@ -117,7 +117,14 @@ def test_a_different_personnummer_is_strong_evidence_against(base, http):
     day = date.fromisoformat(birth)
     stored = create(http, base, patient(pnr=make_pnr(day, female=True), birth=birth))
     query = patient(stored["name"][0]["family"], pnr=make_pnr(day, female=True), birth=birth)
-    assert stored["id"] not in [i for i, _, _ in graded(run_match(http, base, query))]
+    # A look-alike with another personnummer: flagged certainly-not, after every other grade.
+    found = graded(run_match(http, base, query))
+    assert [(grade, score) for i, grade, score in found if i == stored["id"]] == [
+        ("certainly-not", 0.0)]
+    assert found[-1][1] == "certainly-not"
+    for option in ("onlyCertainMatches", "onlySingleMatch"):
+        assert stored["id"] not in [i for i, _, _ in graded(run_match(
+            http, base, query, **{option: True}))]
     # Without the identifier the same demographics are a probable match.
     del query["identifier"]
     assert graded(run_match(http, base, query))[0][:2] == (stored["id"], "probable")
@@ -130,11 +137,12 @@ def test_only_certain_matches_leaves_out_the_probable_ones(base, http):
     certain = create(http, base, patient(family, pnr=pnr, birth=birth))
     probable = create(http, base, patient(family, birth=birth))
     query = patient(family, pnr=pnr, birth=birth)
-    # Other tests' records may trail as "possible"; the two made here must lead.
+    # Other tests' records may trail as "possible" (or, holding another personnummer,
+    # "certainly-not"); the two made here must lead.
     ranked = graded(run_match(http, base, query))
     assert [(i, grade) for i, grade, _ in ranked[:2]] == [(certain["id"], "certain"),
                                                           (probable["id"], "probable")]
-    assert all(grade == "possible" for _, grade, _ in ranked[2:])
+    assert all(grade in ("possible", "certainly-not") for _, grade, _ in ranked[2:])
     assert graded(run_match(http, base, query, onlyCertainMatches=True)) == [
         (certain["id"], "certain", 1.0)]
 
@@ -166,8 +174,9 @@ def test_count_limits_the_matches_best_first(base, http):
 def test_merged_away_records_are_replaced_by_their_survivor(base, http):
     # The survivor differs on purpose (name, birth date), so only the merge can bring it in.
     family, birth = unique_name(), a_birth_date()
-    survivor = create(http, base, patient(unique_name(), given="Sara", birth="1950-01-01",
-                                          pnr=make_pnr()))
+    # (a birth date outside a_birth_date's 1930–2020, so nothing but the merge links them)
+    survivor = create(http, base, patient(unique_name(), given="Ulla-Britt", birth="1925-06-15",
+                                          pnr=make_pnr(date(1925, 6, 15))))
     source = create(http, base, patient(family, given="Sara", birth=birth))
     before = [i for i, _, _ in graded(run_match(http, base, patient(family, given="Sara",
                                                                      birth=birth)))]
@@ -247,3 +256,43 @@ def test_match_refuses_an_unparseable_body(base, http):
     response = http.post(f"{base}/Patient/$match", data=b"{not json")
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "invalid"
+
+
+def test_a_birth_date_a_few_days_from_the_stored_one_still_matches(base, http):
+    # domain.md §2.1: the number's date may be a nearby day — here across a year's end,
+    # where no single digit differs — so the candidate is found and stays probable.
+    family = unique_name()
+    stored = create(http, base, patient(family, given="Greta", birth="1988-01-01"))
+    near = graded(run_match(http, base, patient(family, given="Greta", birth="1987-12-30")))
+    assert near[0][:2] == (stored["id"], "probable")
+    far = graded(run_match(http, base, patient(family, given="Greta", birth="1982-07-20")))
+    assert [(grade, score < near[0][2]) for i, grade, score in far if i == stored["id"]] in (
+        [], [("possible", True)])
+
+
+def test_phone_and_email_pick_the_right_one_of_two_namesakes(base, http):
+    family, birth = unique_name(), a_birth_date()
+    plain = create(http, base, patient(family, given="Karin", birth=birth))
+    reachable = create(http, base, patient(family, given="Karin", birth=birth, telecom=[
+        {"system": "phone", "value": "070-123 45 67"},
+        {"system": "email", "value": "karin.namne@example.se"}]))
+    for telecom in ({"system": "phone", "value": "0701234567"},
+                    {"system": "email", "value": "KARIN.namne@example.se"}):
+        found = graded(run_match(http, base, patient(family, given="Karin", birth=birth,
+                                                     telecom=[telecom])))
+        assert [i for i, _, _ in found[:2]] == [reachable["id"], plain["id"]], telecom
+        assert found[0][2] >= found[1][2]  # (uncertain scores are capped at 0.99)
+
+
+def test_match_after_a_real_merge_finds_the_survivor_by_the_merged_away_identifier(base, http):
+    lrid = make_lrid()
+    family, birth = unique_name(), "1998-01-01"
+    source = create(http, base, patient(family, given="Ida", birth=birth,
+                                        identifier=[{"system": LRID_SYSTEM, "value": lrid}]))
+    survivor = create(http, base, patient(family, given="Ida", birth=birth, pnr=make_pnr(
+        date(1998, 1, 1), female=True)))
+    assert merge(http, base, params(source, survivor)).status_code == 200
+    found = graded(run_match(http, base, patient(family, given="Ida", birth=birth, identifier=[
+        {"system": LRID_SYSTEM, "value": lrid}])))
+    assert found[0] == (survivor["id"], "certain", 1.0)
+    assert source["id"] not in [i for i, _, _ in found]

@@ -2,8 +2,11 @@
 
 * ``certain`` only through an identifier of a known kind held by both, with no
   contradicting birth date or sex (and no contradicting person number).
-* A different PNR/SNR where both records have one is strong evidence against; on its own it
-  makes the pair ``certainly-not``.
+* A different PNR/SNR where both records have one (and neither holds the other's) means two
+  people (domain.md §2.1: one number per person): ``certainly-not`` whatever else agrees.
+  Such a look-alike — twins share name parts, birth date and address — is graded and
+  returned only when the rest of the evidence would have made it at least ``possible``;
+  otherwise it is not worth returning (grade None). Its score is 0.
 * Otherwise the Fellegi–Sunter weight (prior + Σ log2 m/u) gives the match probability,
   which is the score; thresholds turn it into ``probable`` / ``possible``.
 """
@@ -72,20 +75,26 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model | None = 
     elif shared_any:
         identifier = "opaque"
         weight += OPAQUE_IDENTIFIER_BITS
-    probability = 1.0 / (1.0 + math.pow(2.0, -max(min(weight, 60.0), -60.0)))
+    probability = _probability(weight)
     grade: str | None
     demographic_conflict = levels["birth"] not in (None, "exact") or levels["sex"] == "else"
-    if identifier == "known" and not demographic_conflict:
+    if identifier == "contradiction":
+        looks_alike = _probability(weight - CONTRADICTION_BITS) >= POSSIBLE
+        grade = "certainly-not" if looks_alike else None
+        probability = 0.0  # known not to be the person, however much else agrees
+    elif identifier == "known" and not demographic_conflict:
         grade = "certain"
     elif probability >= PROBABLE:
         grade = "probable"
     elif probability >= POSSIBLE:
         grade = "possible"
-    elif identifier == "contradiction":
-        grade = "certainly-not"
     else:
         grade = None
     return Assessment(candidate.id, round(probability, 4), grade, weight, levels, identifier)
+
+
+def _probability(weight: float) -> float:
+    return 1.0 / (1.0 + math.pow(2.0, -max(min(weight, 60.0), -60.0)))
 
 
 def rank(query: MatchRecord, candidates: list[tuple[MatchRecord, bool]], *,
