@@ -25,7 +25,7 @@ from app.identity._common import (
     require_length,
 )
 from app.identity.base import Description
-from app.identity.errors import InvalidChecksum, InvalidFormat
+from app.identity.errors import InvalidChecksum, InvalidFormat, InvalidLength
 
 Describer = Callable[[re.Match[str], date | None], Description]
 Check = Callable[[re.Match[str]], None]
@@ -49,6 +49,10 @@ class PatternRule:
     short_form: bool = False
     check: Check | None = None
     describer: Describer | None = None
+    #: A value of another shape (length or pattern) is stored as given, like an opaque
+    #: identifier, instead of refused: the pattern is known from research while the region's
+    #: own records use other forms too. A value of the known shape is still checked.
+    other_shapes_opaque: bool = False
 
     def normalise(self, value: object, *, today: date | None = None) -> str:
         """Strip, upper-case, drop the display hyphen; add the century to a short form."""
@@ -60,6 +64,8 @@ class PatternRule:
 
     def validate(self, value: object, *, today: date | None = None) -> str:
         """The stored form, or a ValidationError naming the broken rule."""
+        if self._opaque(value, today):
+            return clean(value, self.label, upper=False, hyphen=False)
         self._match(value, today)
         return self.normalise(value, today=today)
 
@@ -69,6 +75,8 @@ class PatternRule:
 
     def describe(self, value: object, *, today: date | None = None) -> Description:
         """What the number encodes: by default the birth date when it has a date part."""
+        if self._opaque(value, today):
+            return Description(kind=self.code)
         match = self._match(value, today)
         birth = parse_yyyymmdd(match["date"], self.label) if "date" in match.re.groupindex else None
         if self.describer is not None:
@@ -78,7 +86,17 @@ class PatternRule:
     def format(self, value: object) -> str:
         """The display form: hyphen before the last four characters where the kind has one."""
         text = self.validate(value)
-        return f"{text[:8]}-{text[8:]}" if self.hyphen else text
+        return f"{text[:8]}-{text[8:]}" if self.hyphen and not self._opaque(value, None) \
+            else text
+
+    def _opaque(self, value: object, today: date | None) -> bool:
+        """Whether ``value`` is of another shape and this kind keeps such values opaque."""
+        if not self.other_shapes_opaque:
+            return False
+        text = self.normalise(value, today=today)
+        if not text:
+            raise InvalidLength(f"{self.label}: the value must not be empty")
+        return len(text) != 12 or self.pattern.fullmatch(text) is None
 
     def _match(self, value: object, today: date | None) -> re.Match[str]:
         text = self.normalise(value, today=today)

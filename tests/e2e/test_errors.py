@@ -57,6 +57,19 @@ def test_seed_traps_are_refused_on_update_patch_and_search(base, http, system, v
     assert http.get(f"{base}/Patient/{stored['id']}").json() == stored
 
 
+def test_the_gavleborg_seed_value_is_stored_as_given_and_found(base, http):
+    # Seed 002's number has another shape than the researched pattern: kept opaque.
+    system = "urn:oid:1.2.752.74.9.9"
+    body = patient(identifier=[{"system": system, "value": " 19612121201M7 "}])
+    response = http.post(f"{base}/Patient", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["identifier"] == [{"system": system, "value": "19612121201M7"}]
+    found = http.get(f"{base}/Patient", params={"identifier": f"{system}|19612121201M7"})
+    assert [e["resource"]["id"] for e in found.json()["entry"]] == [response.json()["id"]]
+    bad_date = patient(identifier=[{"system": system, "value": "19651232-01M1"}])
+    assert_outcome(http.post(f"{base}/Patient", json=bad_date), 422)
+
+
 def test_unknown_oid_systems_are_stored_verbatim(base, http):
     body = patient(identifier=[{"system": "urn:oid:1.2.3.4.5", "value": " Abc-123 "}])
     created = http.post(f"{base}/Patient", json=body).json()

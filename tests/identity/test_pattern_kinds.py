@@ -56,7 +56,20 @@ def test_generated_values_of_every_kind_round_trip_validate_normalise_describe_f
 
 
 @settings(max_examples=25)
-@pytest.mark.parametrize("code", sorted(PATTERN_KINDS.keys() - {"lma"}))
+@given(data=st.data())
+def test_gavleborg_keeps_values_of_another_shape_as_given(data: st.DataObject) -> None:
+    """Seed 002 holds a Gävleborg number outside the researched pattern (domain.md §2)."""
+    value = data.draw(PATTERN_KINDS["gavleborg"])
+    gavleborg = kind("gavleborg")
+    assert gavleborg.validate(value.lower()) == value
+    for other in (value + "7", value[:-1] + "12", f" {value.lower()}x "):
+        assert gavleborg.validate(other) == other.strip()
+        assert gavleborg.describe(other).birth_date is None
+        assert gavleborg.format(other) == other.strip()
+
+
+@settings(max_examples=25)
+@pytest.mark.parametrize("code", sorted(PATTERN_KINDS.keys() - {"lma", "gavleborg"}))
 @given(data=st.data())
 def test_lower_case_input_is_upper_cased_and_a_wrong_length_is_refused(
     code: str, data: st.DataObject
