@@ -33,6 +33,9 @@ ACTIVITY_DISPLAY = {"merge": "Merge Record Lifecycle Event",
                     "unmerge": "Unmerge Record Lifecycle Event"}
 AGENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 ANONYMOUS_AGENT = "anonymous"
+#: Provenance.reason of every merge and unmerge (v3-ActReason, PurposeOfUse).
+RECORD_MANAGEMENT = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                     "code": "RECORDMGT", "display": "records management"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,12 @@ def record(
             "who": {"identifier": {"value": agent}, "display": agent},
         }],
     }
+    # Always a reason (issue 7: who, when, why): records management, with the caller's own
+    # words when given; further texts (an overridden contradiction) follow as their own.
+    reason: dict[str, Any] = {"coding": [RECORD_MANAGEMENT]}
     if reasons:
-        resource["reason"] = [{"text": text} for text in reasons]
+        reason["text"] = reasons[0]
+    resource["reason"] = [reason, *({"text": text} for text in reasons[1:])]
     if entities:
         resource["entity"] = [{"role": e.role, "what": {"reference": e.reference}}
                               for e in entities]

@@ -17,10 +17,14 @@ import requests
 from app.identity import lrid_vgr, nrid
 from tests.support import LRID_SYSTEM, NRID_SYSTEM, PNR_SYSTEM, SNR_SYSTEM, make_pnr, patient
 
-__all__ = ["LRID_SYSTEM", "NRID_SYSTEM", "PNR_SYSTEM", "SNR_SYSTEM", "create", "ident",
+__all__ = ["LRID_SYSTEM", "NRID_SYSTEM", "PNR_SYSTEM", "RECORD_MANAGEMENT", "SNR_SYSTEM",
+           "create", "ident",
            "make_lrid", "make_nrid", "make_pnr", "merge", "output", "params", "read", "ref",
            "unmerge", "without_meta"]
 _issued: set[str] = set()
+#: The coded reason of every merge/unmerge Provenance (v3-ActReason).
+RECORD_MANAGEMENT = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                     "code": "RECORDMGT", "display": "records management"}
 
 
 def _birth() -> date:

@@ -12,6 +12,7 @@ from tests.operations.merge_helpers import (
     LRID_SYSTEM,
     NRID_SYSTEM,
     PNR_SYSTEM,
+    RECORD_MANAGEMENT,
     SNR_SYSTEM,
     create,
     ident,
@@ -61,10 +62,18 @@ def test_merge_records_a_provenance_with_both_versions_agent_and_reason(base, ht
     assert provenance["activity"]["coding"][0]["code"] == "merge"
     assert provenance["activity"]["text"] == "MERGE"
     assert provenance["agent"][0]["who"]["display"] == "anonymous"
-    assert provenance["reason"] == [{"text": "Duplicate"}]
+    assert provenance["reason"] == [{"coding": [RECORD_MANAGEMENT], "text": "Duplicate"}]
     assert provenance["entity"] == [{"role": "source", "what": {
         "reference": f"Patient/{source['id']}/_history/1"}}]
     assert provenance["recorded"]
+
+
+def test_a_merge_without_a_reason_still_records_why_it_was_made(base, http):
+    source = create(http, base, ident(NRID_SYSTEM, make_nrid()))
+    target = create(http, base, ident(PNR_SYSTEM, make_pnr()))
+    assert merge(http, base, params(source, target)).status_code == 200
+    found = http.get(f"{base}/Provenance", params={"target": f"Patient/{target['id']}"}).json()
+    assert found["entry"][0]["resource"]["reason"] == [{"coding": [RECORD_MANAGEMENT]}]
 
 
 def test_merge_by_identifiers_normalises_alias_systems_and_display_forms(base, http):
@@ -224,7 +233,8 @@ def test_a_contradiction_is_overridden_with_force_and_a_recorded_reason(base, ht
     assert "Personnummer" in warning["diagnostics"]
     provenance = http.get(f"{base}/Provenance", params={
         "target": f"Patient/{source['id']}"}).json()["entry"][0]["resource"]
-    assert provenance["reason"][0] == {"text": "Tax agency replaced the number (GN)"}
+    assert provenance["reason"][0] == {"coding": [RECORD_MANAGEMENT],
+                                       "text": "Tax agency replaced the number (GN)"}
     assert "overridden" in provenance["reason"][1]["text"]
 
 

@@ -7,6 +7,7 @@ from tests.operations.merge_helpers import (
     LRID_SYSTEM,
     NRID_SYSTEM,
     PNR_SYSTEM,
+    RECORD_MANAGEMENT,
     create,
     ident,
     make_lrid,
@@ -107,7 +108,7 @@ def test_unmerge_records_a_provenance_pointing_at_the_merge(base, http):
     undo, done = (e["resource"] for e in found["entry"])
     assert undo["activity"]["text"] == "UNMERGE"
     assert undo["entity"] == [{"role": "source", "what": {"reference": f"Provenance/{done['id']}"}}]
-    assert undo["reason"] == [{"text": "Mixed up"}]
+    assert undo["reason"] == [{"coding": [RECORD_MANAGEMENT], "text": "Mixed up"}]
     assert undo["target"] == [{"reference": f"Patient/{target['id']}/_history/3"},
                               {"reference": f"Patient/{source['id']}/_history/3"}]
 
