@@ -40,6 +40,7 @@ AUDIT_SUBTYPE = "generate-reserve-id"
 MAX_REQUEST_ID = 200
 GENDERS = ("male", "female", "other", "unknown")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2})?$")
 
 
 class ReserveIdsExhausted(Conflict):
@@ -259,12 +260,18 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
                   policy: ReservePolicy) -> _Demographics:
     fill: dict[str, str] = {}
     given = _birth(order.birth_date, "birthDate", today)
-    held = _birth(source.get("birthDate"), "patient.birthDate", today)
-    if given is not None and held is not None and given != held:
+    held_value = source.get("birthDate")
+    # A Patient's partial birth date (1980, 1980-05) cannot be encoded: for the number it is
+    # an unknown date (NRID has a form for that, domain.md §3.4); the Patient keeps it.
+    partial = isinstance(held_value, str) and _PARTIAL_DATE.match(held_value) is not None
+    held = None if partial else _birth(held_value, "patient.birthDate", today)
+    if given is not None and (
+            (held is not None and given != held)
+            or (partial and not given.isoformat().startswith(str(held_value)))):
         raise BusinessRuleViolation(
             "birthDate differs from the Patient's birthDate", expression=["birthDate"])
     birth = given or held
-    if given is not None and held is None:
+    if given is not None and held_value is None:
         fill["birthDate"] = given.isoformat()
     if order.gender is not None and order.gender not in GENDERS:
         raise BusinessRuleViolation(
@@ -282,8 +289,8 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
         fill["birthDate"] = birth.isoformat()
     if birth is None and kind_code == lrid_vgr.CODE:
         raise BusinessRuleViolation(
-            "LRID VGR needs a birth date (YYYYMMDD is part of the number); give birthDate "
-            "or generate an NRID, which has a form for an unknown birth date",
+            "LRID VGR needs a birth date (YYYYMMDD is part of the number, a full date); give "
+            "birthDate or generate an NRID, which has a form for an unknown birth date",
             expression=["birthDate"])
     if birth is not None and kind_code == nrid.CODE and not 1900 <= birth.year <= 2199:
         raise BusinessRuleViolation(
