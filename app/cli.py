@@ -146,10 +146,13 @@ def list_reserve_ids() -> None:
 @click.option("--check", is_flag=True,
               help="Only report generated files that are missing or stale; exit 1 if any.")
 def profiles(check: bool) -> None:
-    """Write the fhir_profiles/ files derived from the identity registry.
+    """Write the fhir_profiles/ files derived from the identity registry and the search
+    parameters.
 
-    The Patient profile, one NamingSystem per identity kind and the SNR status
-    terminology; hand-written files (OperationDefinitions …) are left alone.
+    The Patient profile, one NamingSystem per identity kind, the SNR status terminology and
+    the SearchParameters of the server's own parameters (patient-type, patient-group);
+    hand-written files (OperationDefinitions, the HL7 SearchParameter copies …) are left
+    alone.
     """
     from app import conformance
 
@@ -293,7 +296,8 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
 @main.command()
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
               show_default=True, help="NDJSON file to write ('-' = stdout).")
-@click.option("--page-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="Patients read per database query.")
 def export(output: str, page_size: int) -> None:
     """Export every current Patient (all versions' latest, unmasked) as NDJSON.
 

@@ -3,10 +3,16 @@
 Every JSON file in ``fhir_profiles/`` is served read-only under ``/fhir`` by resource type
 and id (api.md "Conformance resources"); :func:`resources` loads them once per process.
 Operation owners add their OperationDefinitions (and CodeSystems…) by hand; the files that
-follow from the identity registry — the Patient profile, one NamingSystem per identity
-kind, the SNR status CodeSystems/ValueSets and extension — are written by
-:func:`generate` (``python -m app profiles``) and a test checks the files equal its output,
-so a new kind in :data:`app.identity.registry.KINDS` cannot be forgotten here.
+follow from the identity registry and the search parameters — the Patient profile, one
+NamingSystem per identity kind, the SNR status CodeSystems/ValueSets and extension, the
+SearchParameters of the server's own parameters — are written by :func:`generate`
+(``python -m app profiles``) and a test checks the files equal its output, so a new kind
+in :data:`app.identity.registry.KINDS` cannot be forgotten here.
+
+The standard parameters the server supports keep their HL7 definitions: verbatim copies of
+the FHIR 4.0.1 SearchParameters (``SearchParameter-<hl7 id>.json``) are served too, so that
+every ``definition`` in the CapabilityStatement resolves on this server
+(:func:`search_parameter_url`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from app.domain.patient_index import PATIENT_GROUP_URL, PATIENT_TYPE_URL
+from app.domain.search import MODIFIERS, PARAMETER_DOCS, PARAMETERS
 from app.identity.base import IdentityKind
 from app.identity.registry import KINDS
 
@@ -57,6 +65,24 @@ def format_regex(kind: IdentityKind) -> str:
     return f"^{shape}$"
 
 
+def keeps_other_shapes(kind: IdentityKind) -> bool:
+    """Whether the kind stores values of another shape as given (Gävleborg, seed 002)."""
+    return bool(getattr(getattr(kind, "_RULE", None), "other_shapes_opaque", False))
+
+
+def _shape_constraint(kind: IdentityKind, key: str) -> dict[str, str]:
+    """The slice invariant on the stored form: an error, or for a kind that keeps other
+    shapes as given a warning (the usual form, not the only one)."""
+    if keeps_other_shapes(kind):
+        return {"key": key, "severity": "warning",
+                "human": f"{kind.NAME}: the value usually has the stored form "
+                         f"{format_regex(kind)}; values of another shape are kept as given",
+                "expression": f"value.matches('{format_regex(kind)}')"}
+    return {"key": key, "severity": "error",
+            "human": f"{kind.NAME}: the value has the stored form {format_regex(kind)}",
+            "expression": f"value.matches('{format_regex(kind)}')"}
+
+
 def format_description(kind: IdentityKind) -> str:
     """The prose of a kind's module docstring (up to its doctests), without reST markup."""
     text = (kind.__doc__ or kind.NAME).split(">>>")[0]
@@ -82,6 +108,31 @@ def resources() -> dict[tuple[str, str], dict[str, Any]]:
 def of_type(resource_type: str) -> list[dict[str, Any]]:
     """The loaded resources of one type, in file order."""
     return [res for (rtype, _), res in resources().items() if rtype == resource_type]
+
+
+@cache
+def _search_parameters_by_base() -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for parameter in of_type("SearchParameter"):
+        for base in parameter["base"]:
+            if found.setdefault((base, parameter["code"]), parameter) is not parameter:
+                raise ValueError(f"two SearchParameters define {base}?{parameter['code']}")
+    return found
+
+
+def served_search_parameter(resource_type: str, code: str) -> dict[str, Any]:
+    """The served SearchParameter that defines ``code`` on ``resource_type`` (or on every
+    Resource); LookupError when ``fhir_profiles/`` has none."""
+    by_base = _search_parameters_by_base()
+    found = by_base.get((resource_type, code)) or by_base.get(("Resource", code))
+    if found is None:
+        raise LookupError(f"no SearchParameter in fhir_profiles/ defines {resource_type}?{code}")
+    return found
+
+
+def search_parameter_url(resource_type: str, code: str) -> str:
+    """The canonical url of :func:`served_search_parameter`."""
+    return str(served_search_parameter(resource_type, code)["url"])
 
 
 # --- generation ----------------------------------------------------------------------------
@@ -112,8 +163,10 @@ def naming_system(kind: IdentityKind) -> dict[str, Any]:
                              "code": "NI" if kind.CODE in ("pnr", "snr") else "PRN"}]},
         "description": f"{kind.NAME}. {format_description(kind)}",
         "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "SE"}]}],
-        "usage": (f"Stored form matches {format_regex(kind)}. "
-                  f"Main-record priority {kind.PRIORITY} (lower is stronger, domain.md §3.5); "
+        "usage": (f"Stored form matches {format_regex(kind)}"
+                  + (" (values of another shape are stored as given). "
+                     if keeps_other_shapes(kind) else ". ")
+                  + f"Main-record priority {kind.PRIORITY} (lower is stronger, domain.md §3.5); "
                   + ("generated by $generate-reserve-id." if kind.GENERATABLE
                      else "never generated by this server.")),
         "uniqueId": unique,
@@ -246,11 +299,7 @@ def patient_profile(extensions: list[dict[str, Any]]) -> dict[str, Any]:
             {"id": slice_id, "path": "Patient.identifier", "sliceName": kind.CODE,
              "short": kind.NAME, "definition": format_description(kind), "min": 0,
              "max": "*",
-             "constraint": [{
-                 "key": f"sweid-{index}", "severity": "error",
-                 "human": f"{kind.NAME}: the value has the stored form {format_regex(kind)}",
-                 "expression": f"value.matches('{format_regex(kind)}')",
-             }]},
+             "constraint": [_shape_constraint(kind, f"sweid-{index}")]},
             {"id": f"{slice_id}.system", "path": "Patient.identifier.system", "min": 1,
              "fixedUri": kind.SYSTEM},
             {"id": f"{slice_id}.value", "path": "Patient.identifier.value", "min": 1},
@@ -265,6 +314,31 @@ def patient_profile(extensions: list[dict[str, Any]]) -> dict[str, Any]:
         "fhirVersion": "4.0.1", "kind": "resource", "abstract": False, "type": "Patient",
         "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
         "derivation": "constraint", "differential": {"element": elements},
+    }
+
+
+#: The server's own Patient search parameters (app.domain.search): code → the extension
+#: they search (domain.md §3.6–3.7). Every other parameter is FHIR's own.
+CUSTOM_SEARCH_PARAMETERS = {"patient-type": PATIENT_TYPE_URL,
+                            "patient-group": PATIENT_GROUP_URL}
+
+
+def custom_search_parameter(code: str, extension_url: str) -> dict[str, Any]:
+    """The SearchParameter of one of the server's own Patient parameters (a token on a
+    coded extension)."""
+    ptype, documentation = PARAMETER_DOCS[code]
+    parameter_id = f"Patient-{code}"
+    return {
+        "resourceType": "SearchParameter", "id": parameter_id,
+        "url": f"{CANONICAL}/SearchParameter/{parameter_id}", **_COMMON,
+        "name": _pascal(code), "experimental": False,
+        "description": f"{documentation}. Searches the extension {extension_url} "
+                       "(valueCoding, system|code or code).",
+        "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "SE"}]}],
+        "code": code, "base": ["Patient"], "type": ptype,
+        "expression": f"Patient.extension.where(url='{extension_url}').value",
+        "multipleOr": True, "multipleAnd": True,
+        "modifier": sorted(MODIFIERS[PARAMETERS[code]]),
     }
 
 
@@ -287,6 +361,8 @@ def generate() -> dict[str, dict[str, Any]]:
     out["StructureDefinition-sweid-patient.json"] = patient_profile([extension, *hand_written])
     for kind in KINDS:
         out[f"NamingSystem-{kind.CODE}.json"] = naming_system(kind)
+    for code, extension_url in CUSTOM_SEARCH_PARAMETERS.items():
+        out[f"SearchParameter-Patient-{code}.json"] = custom_search_parameter(code, extension_url)
     return out
 
 

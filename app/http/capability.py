@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.conformance import PATIENT_PROFILE, TYPES
+from app.conformance import PATIENT_PROFILE, TYPES, served_search_parameter
 from app.domain.search import PARAMETER_DOCS
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
                 "history-type", "create", "search-type")
 
 
-def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[str, Any]:
-    """CapabilityStatement (FHIR 4.0.1) for this server at ``base``."""
+def capability_statement(base: str, operations: list[dict[str, str]], *,
+                         auth_configured: bool) -> dict[str, Any]:
+    """CapabilityStatement (FHIR 4.0.1) for this server at ``base``; its security says
+    whether tokens are required (``auth_configured``) or the server runs open."""
     search_params = [
-        {"name": name, "type": ptype, "definition": _definition(name), "documentation": doc}
-        for name, (ptype, doc) in PARAMETER_DOCS.items()
+        {**_search_param("Patient", name), "documentation": doc}
+        for name, (_, doc) in PARAMETER_DOCS.items()
     ]
     return {
         "resourceType": "CapabilityStatement",
@@ -45,9 +47,9 @@ def capability_statement(base: str, operations: list[dict[str, str]]) -> dict[st
                 "searchInclude": ["Patient:link"],
                 "searchParam": search_params,
                 "operation": operations,
-            }, *_conformance_resources()],
+            }, *_audit_resources(), *_conformance_resources()],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
-            "security": SECURITY,
+            "security": SECURITY if auth_configured else OPEN_SECURITY,
         }],
     }
 
@@ -75,17 +77,43 @@ SECURITY: dict[str, Any] = {
 }
 
 
-def _definition(name: str) -> str:
-    if name in ("patient-type", "patient-group"):
-        return f"http://sweid.example/fhir/SearchParameter/Patient-{name}"
-    if name.startswith("_"):
-        return f"http://hl7.org/fhir/SearchParameter/Resource-{name[1:]}"
-    return f"http://hl7.org/fhir/SearchParameter/Patient-{name}"
+#: Open development mode (no JWT_* setting): nothing to log in to, no SMART service.
+OPEN_SECURITY: dict[str, Any] = {
+    "cors": False,
+    "description": (
+        "Open development mode: no authentication is configured, every caller is anonymous "
+        "and may use every interaction; protected persons are still returned masked "
+        "(SUBSETTED) because nobody holds the 'protected-identity' scope. Never run like this "
+        "in production: set JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE or JWKS_FILE."),
+}
+#: What the search of the server's own records supports beyond the SearchParameter copy.
+AUDIT_DOCUMENTATION = {
+    "date": "recorded; prefixes eq, gt, lt, ge, le, sa, eb (ne and ap are refused with 400); "
+            "repeated date parameters must all hold",
+    "recorded": "prefixes eq, gt, lt, ge, le, sa, eb (ne and ap are refused with 400); "
+                "repeated parameters must all hold",
+}
 
 
-_PARAM_TYPES = {"_id": "token", "url": "uri", "name": "string", "version": "token",
-                "status": "token", "value": "string", "code": "token", "type": "token",
-                "kind": "token", "base": "uri", "derivation": "token", "system": "uri"}
+def _search_param(resource_type: str, name: str) -> dict[str, str]:
+    """A CapabilityStatement searchParam: its type and definition are those of the
+    SearchParameter served from ``fhir_profiles/`` (api.md "Conformance resources")."""
+    definition = served_search_parameter(resource_type, name)
+    return {"name": name, "type": definition["type"], "definition": definition["url"]}
+
+
+def _audit_resources() -> list[dict[str, Any]]:
+    """Provenance and AuditEvent: written by the server, read and searched by clients."""
+    from app.http.audit_routes import DATE_PARAMETER, SEARCH_PARAMETERS
+
+    return [{
+        "type": rtype,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            _search_param(rtype, name) | ({"documentation": AUDIT_DOCUMENTATION[name]}
+                                          if name == DATE_PARAMETER[rtype] else {})
+            for name in [*SEARCH_PARAMETERS[rtype], DATE_PARAMETER[rtype]]],
+    } for rtype in SEARCH_PARAMETERS]
 
 
 def _conformance_resources() -> list[dict[str, Any]]:
@@ -95,18 +123,5 @@ def _conformance_resources() -> list[dict[str, Any]]:
     return [{
         "type": rtype,
         "interaction": [{"code": "read"}, {"code": "search-type"}],
-        "searchParam": [
-            {"name": name, "type": _PARAM_TYPES[name],
-             "definition": _conformance_definition(rtype, name)}
-            for name in search_parameters(rtype)
-        ],
+        "searchParam": [_search_param(rtype, name) for name in search_parameters(rtype)],
     } for rtype in TYPES]
-
-
-def _conformance_definition(resource_type: str, name: str) -> str:
-    if name.startswith("_"):
-        return f"http://hl7.org/fhir/SearchParameter/Resource-{name[1:]}"
-    shared = {"url", "name", "version", "status"}
-    if name in shared and resource_type != "SearchParameter":
-        return f"http://hl7.org/fhir/SearchParameter/conformance-{name}"
-    return f"http://hl7.org/fhir/SearchParameter/{resource_type}-{name}"

@@ -1,10 +1,11 @@
 """Read and search for the conformance resources of ``fhir_profiles/`` (read-only).
 
 Each file is served verbatim by resourceType and id. Search supports ``_id``, ``url``,
-``name``, ``version``, ``status`` on every type, plus ``NamingSystem?value=`` (an OID or
-URI among its uniqueIds), ``OperationDefinition?code=``, ``StructureDefinition?type=``,
-``CodeSystem?system=``/``ValueSet?url=`` (api.md "Conformance resources"). Writes are
-405: the files ship with the server.
+``name``, ``version``, ``status`` on every type (R4 NamingSystem has no url or version, so
+the CapabilityStatement does not offer those two for it), plus ``NamingSystem?value=`` (an
+OID or URI among its uniqueIds), ``OperationDefinition?code=``,
+``StructureDefinition?type=``, ``CodeSystem?system=``, ``SearchParameter?code=&base=&type=``
+(api.md "Conformance resources"). Writes are 405: the files ship with the server.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from flask_smorest import Blueprint
 
 from app import conformance
 from app.domain.errors import MethodNotAllowed, NotFound
+from app.http import openapi_schemas
 from app.http.auth import public
 from app.http.fhir_io import base_url, fhir_response
+from app.http.openapi_schemas import fhir_doc
 
 blp = Blueprint("conformance", __name__, url_prefix="/fhir",
                 description="Conformance resources (read-only)")
@@ -42,6 +45,9 @@ def _name(resource: dict[str, Any], wanted: str) -> bool:
 
 COMMON: dict[str, Matcher] = {"_id": _field("id"), "url": _field("url"), "name": _name,
                               "version": _field("version"), "status": _field("status")}
+#: R4 NamingSystem has no url or version (they came in R5): searching them matches nothing,
+#: and the CapabilityStatement does not offer them (R4 defines no such SearchParameter).
+WITHOUT_CANONICAL = {"NamingSystem"}
 SPECIFIC: dict[str, dict[str, Matcher]] = {
     "NamingSystem": {"value": _unique_id, "kind": _field("kind")},
     "OperationDefinition": {"code": _field("code"), "kind": _field("kind")},
@@ -51,7 +57,8 @@ SPECIFIC: dict[str, dict[str, Matcher]] = {
     "CodeSystem": {"system": _field("url")},
     "ValueSet": {},
     "SearchParameter": {"code": _field("code"),
-                        "base": lambda res, wanted: wanted in res.get("base", [])},
+                        "base": lambda res, wanted: wanted in res.get("base", []),
+                        "type": _field("type")},
 }
 #: Result parameters that only shape the answer and never filter.
 IGNORED = {"_format", "_pretty", "_count", "_summary", "_total", "_elements", "_sort"}
@@ -59,11 +66,13 @@ IGNORED = {"_format", "_pretty", "_count", "_summary", "_total", "_elements", "_
 
 def search_parameters(resource_type: str) -> dict[str, Matcher]:
     """The search parameters one conformance type supports (for the CapabilityStatement)."""
-    return {**COMMON, **SPECIFIC[resource_type]}
+    common = {name: matcher for name, matcher in COMMON.items()
+              if resource_type not in WITHOUT_CANONICAL or name not in ("url", "version")}
+    return {**common, **SPECIFIC[resource_type]}
 
 
 def _search(resource_type: str) -> Response:
-    matchers = search_parameters(resource_type)
+    matchers = {**COMMON, **SPECIFIC[resource_type]}
     found = conformance.of_type(resource_type)
     for key, value in request.args.items(multi=True):
         name = key.partition(":")[0]
@@ -116,17 +125,23 @@ def _register(resource_type: str) -> None:
     read.__doc__ = f"Read one {resource_type}."
     refuse.__doc__ = f"{resource_type} is read-only: 405."
     blp.route(f"/{resource_type}", methods=["GET"])(
-        blp.doc(summary=f"Search {resource_type}")(public(search)))
+        blp.doc(summary=f"Search {resource_type}",
+                **fhir_doc(ok={200: "Bundle"}, errors=(406,)))(public(search)))
     blp.route(f"/{resource_type}/<resource_id>", methods=["GET"])(
-        blp.doc(summary=f"Read a {resource_type}")(public(read)))
+        blp.doc(summary=f"Read a {resource_type}",
+                **fhir_doc(ok={200: "Resource"}, errors=(404, 406)))(public(read)))
     public(refuse)  # conformance resources are open like /metadata
+    refused = fhir_doc(errors=(405,))
     blp.route(f"/{resource_type}", methods=["POST", "PUT", "DELETE", "PATCH"],
               endpoint=f"write_{lower}_type")(
-        blp.doc(summary=f"{resource_type} is read-only (405)")(refuse))
+        blp.doc(summary=f"{resource_type} is read-only (405)", **refused)(refuse))
     blp.route(f"/{resource_type}/<resource_id>", methods=["PUT", "DELETE", "PATCH"],
               endpoint=f"write_{lower}_instance")(
-        blp.doc(summary=f"{resource_type} is read-only (405)")(refuse))
+        blp.doc(summary=f"{resource_type} is read-only (405)", **refused)(refuse))
 
 
 for _type in conformance.TYPES:
     _register(_type)
+# The OpenAPI component schemas every route refers to are added to the spec when
+# create_app registers this blueprint (a deferred Flask hook, not an import-time effect).
+openapi_schemas.install(blp)

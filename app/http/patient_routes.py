@@ -19,6 +19,7 @@ from app.http.fhir_io import (
     read_json_body,
     version_headers,
 )
+from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, searchset
 from app.http.query import parse_query
 from app.services import patients
@@ -26,6 +27,10 @@ from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
 
 blp = Blueprint("patient", __name__, url_prefix="/fhir", description="Patient interactions")
+#: A write answers with the Patient, or with an OperationOutcome for
+#: ``Prefer: return=OperationOutcome`` (no body for ``return=minimal``).
+WRITTEN = ("Patient", "OperationOutcome")
+WRITE_ERRORS = (400, *AUTH, 409, 412, 413, 415, 422)
 
 
 def _engine() -> Any:
@@ -60,7 +65,8 @@ def _one(stored: StoredPatient) -> Response:
 
 
 @blp.route("/Patient", methods=["GET"])
-@blp.doc(summary="Search Patients", responses={"200": {"description": "searchset Bundle"}})
+@blp.doc(summary="Search Patients", parameters=search_parameters(),
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 422)))
 @requires("Patient", "s", interaction="search-type")
 def search() -> Response:
     """Search (GET)."""
@@ -68,7 +74,8 @@ def search() -> Response:
 
 
 @blp.route("/Patient/_search", methods=["POST"])
-@blp.doc(summary="Search Patients (POST, form-encoded)")
+@blp.doc(summary="Search Patients (POST, form-encoded)", **form_body(),
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 413, 422)))
 @requires("Patient", "s", interaction="search-type")
 def search_post() -> Response:
     """Search (POST ``_search``)."""
@@ -83,7 +90,8 @@ def _search(pairs: list[tuple[str, str]]) -> Response:
 
 
 @blp.route("/Patient", methods=["POST"])
-@blp.doc(summary="Create a Patient (If-None-Exist for conditional create)")
+@blp.doc(summary="Create a Patient (If-None-Exist for conditional create)",
+         **fhir_doc(ok={201: WRITTEN, 200: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "c", interaction="create")
 def create() -> Response:
     """Create, or conditional create with ``If-None-Exist``."""
@@ -105,7 +113,8 @@ def _criteria_in_query() -> str | None:
 
 
 @blp.route("/Patient", methods=["PUT"])
-@blp.doc(summary="Conditional update")
+@blp.doc(summary="Conditional update",
+         **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "u", interaction="update")
 def conditional_update() -> Response:
     """``PUT Patient?criteria``."""
@@ -118,7 +127,8 @@ def conditional_update() -> Response:
 
 
 @blp.route("/Patient", methods=["DELETE"])
-@blp.doc(summary="Conditional delete")
+@blp.doc(summary="Conditional delete",
+         **fhir_doc(empty={204: "Deleted (or nothing matched)"}, errors=(400, *AUTH, 412)))
 @requires("Patient", "d", interaction="delete")
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
@@ -129,7 +139,9 @@ def conditional_delete() -> Response:
 
 
 @blp.route("/Patient/<patient_id>", methods=["GET"])
-@blp.doc(summary="Read a Patient")
+@blp.doc(summary="Read a Patient",
+         **fhir_doc(ok={200: "Patient"}, empty={304: "If-None-Match names the current version"},
+                    errors=(400, *AUTH, 404, 410)))
 @requires("Patient", "r", interaction="read")
 def read(patient_id: str) -> Response:
     """Read the current version."""
@@ -140,7 +152,8 @@ def read(patient_id: str) -> Response:
 
 
 @blp.route("/Patient/<patient_id>", methods=["PUT"])
-@blp.doc(summary="Update a Patient (creates it with this id when absent)")
+@blp.doc(summary="Update a Patient (creates it with this id when absent)",
+         **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "u", interaction="update")
 def update(patient_id: str) -> Response:
     """Update, or update-as-create."""
@@ -152,7 +165,10 @@ def update(patient_id: str) -> Response:
 
 
 @blp.route("/Patient/<patient_id>", methods=["PATCH"])
-@blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)")
+@blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)",
+         **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
+                    body_media=(JSON_PATCH, "application/json"),
+                    errors=(400, *AUTH, 404, 410, 412, 413, 415, 422)))
 @requires("Patient", "u", interaction="patch")
 def patch(patient_id: str) -> Response:
     """JSON Patch."""
@@ -164,7 +180,8 @@ def patch(patient_id: str) -> Response:
 
 
 @blp.route("/Patient/<patient_id>", methods=["DELETE"])
-@blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)")
+@blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)",
+         **fhir_doc(empty={204: "Deleted"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "d", interaction="delete")
 def delete(patient_id: str) -> Response:
     """Delete."""
@@ -173,7 +190,8 @@ def delete(patient_id: str) -> Response:
 
 
 @blp.route("/Patient/<patient_id>/_history/<version_id>", methods=["GET"])
-@blp.doc(summary="Read one version of a Patient")
+@blp.doc(summary="Read one version of a Patient",
+         **fhir_doc(ok={200: "Patient"}, errors=(400, *AUTH, 404, 410)))
 @requires("Patient", "r", interaction="vread")
 def vread(patient_id: str, version_id: str) -> Response:
     """vread."""
@@ -181,7 +199,8 @@ def vread(patient_id: str, version_id: str) -> Response:
 
 
 @blp.route("/Patient/<patient_id>/_history", methods=["GET"])
-@blp.doc(summary="History of one Patient")
+@blp.doc(summary="History of one Patient",
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "r", interaction="history-instance")
 def instance_history(patient_id: str) -> Response:
     """Instance history."""
@@ -189,7 +208,7 @@ def instance_history(patient_id: str) -> Response:
 
 
 @blp.route("/Patient/_history", methods=["GET"])
-@blp.doc(summary="History of all Patients")
+@blp.doc(summary="History of all Patients", **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH)))
 @requires("Patient", "r", interaction="history-type")
 def type_history() -> Response:
     """Type history."""
@@ -207,7 +226,8 @@ def _history(patient_id: str | None, path: str) -> Response:
 
 
 @blp.route("/<resource_type:resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-@blp.doc(summary="Any other resource type: 404 OperationOutcome")
+@blp.doc(summary="Any other resource type: 404 OperationOutcome",
+         **fhir_doc(errors=(*AUTH, 404)))
 @authenticated()
 def unknown_type(resource_type: str) -> Response:
     """Resource types this server does not hold."""

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.operations.parameters import (
     build_parameters,
     operation_definition,
@@ -30,7 +31,9 @@ blp = Blueprint("generate_reserve_id", __name__, url_prefix="/fhir",
 
 
 @blp.route("/Patient/$generate-reserve-id", methods=["POST"])
-@blp.doc(summary="Generate reserve ids (NRID/LRID VGR), optionally with new Patients")
+@blp.doc(summary="Generate reserve ids (NRID/LRID VGR), optionally with new Patients",
+         **fhir_doc(ok={200: "Parameters"}, body="Parameters",
+                    errors=(400, *AUTH, 409, 413, 415, 422)))
 @requires("Patient", "c|u", interaction="generate-reserve-id")
 def generate_type() -> Response:
     """Type level."""
@@ -38,7 +41,9 @@ def generate_type() -> Response:
 
 
 @blp.route("/Patient/<patient_id>/$generate-reserve-id", methods=["POST"])
-@blp.doc(summary="Add a new reserve id to an existing Patient (LRID → NRID transition)")
+@blp.doc(summary="Add a new reserve id to an existing Patient (LRID → NRID transition)",
+         **fhir_doc(ok={200: "Parameters"}, body="Parameters",
+                    errors=(400, *AUTH, 404, 409, 410, 413, 415, 422)))
 @requires("Patient", "c|u", interaction="generate-reserve-id")
 def generate_instance(patient_id: str) -> Response:
     """Instance level."""

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.operations.parameters import (
     build_parameters,
     operation_definition,
@@ -27,7 +28,8 @@ blp = Blueprint("ihe_pix", __name__, url_prefix="/fhir", description="$ihe-pix (
 
 
 @blp.route("/Patient/$ihe-pix", methods=["GET"])
-@blp.doc(summary="IHE PIXm ITI-83: the identifiers of the person behind sourceIdentifier")
+@blp.doc(summary="IHE PIXm ITI-83: the identifiers of the person behind sourceIdentifier",
+         **fhir_doc(ok={200: "Parameters"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "r|s", interaction="ihe-pix")
 def ihe_pix_get() -> Response:
     """GET with query parameters (targetSystem repeated or comma-separated)."""
@@ -36,7 +38,9 @@ def ihe_pix_get() -> Response:
 
 
 @blp.route("/Patient/$ihe-pix", methods=["POST"])
-@blp.doc(summary="IHE PIXm ITI-83 with a Parameters body")
+@blp.doc(summary="IHE PIXm ITI-83 with a Parameters body",
+         **fhir_doc(ok={200: "Parameters"}, body="Parameters",
+                    errors=(400, *AUTH, 404, 413, 415)))
 @requires("Patient", "r|s", interaction="ihe-pix")
 def ihe_pix_post() -> Response:
     """POST with Parameters."""

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from app.domain.fhirdate import instant, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.masking import present
 from app.operations.parameters import operation_definition, parse_parameters, single
 from app.services import matching
@@ -29,7 +30,8 @@ blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
 
 
 @blp.route("/Patient/$match", methods=["POST"])
-@blp.doc(summary="Find the Patients a submitted Patient may be (scored, graded)")
+@blp.doc(summary="Find the Patients a submitted Patient may be (scored, graded)",
+         **fhir_doc(ok={200: "Bundle"}, body="Parameters", errors=(400, *AUTH, 413, 415, 422)))
 @requires("Patient", "r|s", interaction="match")
 def match() -> Response:
     """Type level ``$match``."""

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.masking import present_dict
 from app.operations.parameters import (
     build_parameters,
@@ -27,7 +28,9 @@ blp = Blueprint("merge", __name__, url_prefix="/fhir", description="$merge")
 
 
 @blp.route("/Patient/$merge", methods=["POST"])
-@blp.doc(summary="Merge a source Patient into a target Patient (R5 Patient-merge)")
+@blp.doc(summary="Merge a source Patient into a target Patient (R5 Patient-merge)",
+         **fhir_doc(ok={200: "Parameters"}, body="Parameters",
+                    errors=(400, *AUTH, 404, 409, 410, 413, 415, 422)))
 @requires("Patient", "u", interaction="merge")
 def merge() -> Response:
     """Type level."""

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.operations.merge import merge_output, merge_request
 from app.operations.parameters import operation_definition, parse_parameters
 from app.services import merges
@@ -21,7 +22,9 @@ blp = Blueprint("unmerge", __name__, url_prefix="/fhir", description="$unmerge")
 
 
 @blp.route("/Patient/$unmerge", methods=["POST"])
-@blp.doc(summary="Undo the merge of a source Patient into its target")
+@blp.doc(summary="Undo the merge of a source Patient into its target",
+         **fhir_doc(ok={200: "Parameters"}, body="Parameters",
+                    errors=(400, *AUTH, 404, 409, 410, 413, 415, 422)))
 @requires("Patient", "u", interaction="unmerge")
 def unmerge() -> Response:
     """Type level."""

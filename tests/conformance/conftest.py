@@ -1,5 +1,5 @@
-"""Fixtures for the conformance tests: the independent validator (node, @medplum/core) and
-a requests session that records every FHIR resource the server sends back."""
+"""Fixtures for the conformance tests: the node tools nobody here wrote (the independent FHIR
+validator @medplum/core, the OpenAPI checker) and a requests session speaking FHIR JSON."""
 
 from __future__ import annotations
 
@@ -19,12 +19,19 @@ FHIR_JSON = {"Content-Type": "application/fhir+json", "Accept": "application/fhi
 Validate = Callable[[list[dict[str, Any]]], list[list[dict[str, Any]]]]
 
 
+def missing_node_packages() -> list[str]:
+    """The dependencies of node/package.json that are not installed."""
+    wanted = json.loads((NODE_DIR / "package.json").read_text("utf-8"))["dependencies"]
+    return [name for name in wanted
+            if not (NODE_DIR / "node_modules" / name / "package.json").exists()]
+
+
 def node_ready() -> str | None:
-    """Install the node packages (npm ci, from package-lock.json) once; None when ready,
-    else why not."""
+    """Install the node packages (npm ci, from package-lock.json) when any is missing; None
+    when ready, else why not."""
     if not (shutil.which("node") and shutil.which("npm")):
         return "node and npm are needed for the independent validator and fhir-kit-client"
-    if not (NODE_DIR / "node_modules" / "@medplum" / "core").exists():
+    if missing_node_packages():
         done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
@@ -42,36 +49,32 @@ def node() -> Path:
 
 
 @pytest.fixture(scope="session")
-def validate(node: Path) -> Validate:
+def validate(node: Path) -> Iterator[Validate]:
     """Validate resources with @medplum/core against the base R4 definitions: the error
-    issues of each resource (empty list = valid)."""
+    issues of each resource (empty list = valid). One node process serves the session."""
+    process = subprocess.Popen(["node", "validate.mjs"], cwd=node, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               encoding="utf-8")
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
 
     def run(resources: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        done = subprocess.run(["node", "validate.mjs"], cwd=node, input=json.dumps(resources),
-                              capture_output=True, text=True, timeout=120, check=True)
+        stdin.write(json.dumps(resources) + "\n")
+        stdin.flush()
+        line = stdout.readline()
+        if not line:
+            raise RuntimeError(f"validate.mjs exited with {process.wait(timeout=10)}")
         return [[issue for issue in result["issues"] if issue.get("severity") == "error"]
-                for result in json.loads(done.stdout)]
+                for result in json.loads(line)]
 
-    return run
-
-
-@pytest.fixture(scope="session")
-def recorded() -> list[dict[str, Any]]:
-    """Every resource a ``fhir`` session received in this test session."""
-    return []
+    yield run
+    stdin.close()
+    process.wait(timeout=30)
 
 
 @pytest.fixture()
-def fhir(recorded: list[dict[str, Any]]) -> Iterator[requests.Session]:
-    """A requests session speaking FHIR JSON that records every resource it receives."""
-
-    def keep(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if "json" in response.headers.get("Content-Type", "") and response.content:
-            body = response.json()
-            if isinstance(body, dict) and "resourceType" in body:
-                recorded.append(body)
-
+def fhir() -> Iterator[requests.Session]:
+    """A requests session speaking FHIR JSON."""
     with requests.Session() as session:
         session.headers.update(FHIR_JSON)
-        session.hooks["response"].append(keep)
         yield session

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import click
+import pytest
+
+from app.cli import main
 from tests.operations.merge_helpers import make_lrid, make_nrid, params, without_meta
 from tests.support import (
     LRID_SYSTEM,
@@ -26,10 +31,69 @@ def cli(database, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_help_documents_every_command(database):
-    shown = cli(database, "--help").stdout
-    for command in ("load", "export", "db", "downtime-pack", "profiles"):
-        assert command in shown
+#: Every command api.md names ("Start and test") and the options each must document.
+COMMANDS: dict[tuple[str, ...], set[str]] = {
+    ("load",): {"--batch-size", "--checkpoint", "--resume", "--restart", "--skip"},
+    ("export",): {"-o", "--output", "--page-size"},
+    ("downtime-pack",): {"--women", "--men", "--birth-date", "--family", "--given", "--system",
+                         "--request-id", "--csv", "--text"},
+    ("db", "upgrade"): set(),
+    ("reserve-ids", "list"): set(),
+    ("profiles",): {"--check"},
+}
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+
+
+def help_options(text: str) -> dict[str, str]:
+    """The Options section of a click --help: each option name → its description (without
+    the [default: …] / [required] / range notes)."""
+    section = text.split("Options:", 1)[1].split("Commands:", 1)[0]
+    entries: list[tuple[list[str], list[str]]] = []
+    for line in section.splitlines():
+        if re.match(r"^  -", line):
+            names, _, description = line.strip().partition("  ")
+            flags = [n.rstrip(",") for n in re.split(r"[ /]+", names) if n.startswith("-")]
+            entries.append((flags, [description]))
+        elif line.strip() and entries:
+            entries[-1][1].append(line.strip())
+    return {flag: _BRACKETS.sub("", " ".join(words)).strip()
+            for flags, words in entries for flag in flags}
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every leaf command of the CLI, as the words that invoke it."""
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += command_paths(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+def test_help_lists_every_command_with_a_description(database):
+    done = cli(database, "--help")
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("Commands:", 1)[1]
+    for path in COMMANDS:
+        assert re.search(rf"^  {re.escape(path[0])}\s+\S", listed, re.MULTILINE), path[0]
+
+
+@pytest.mark.parametrize("path", sorted(set(COMMANDS) | set(command_paths(main))),
+                         ids=" ".join)
+def test_each_command_help_documents_what_it_does_and_every_option(database, path):
+    assert path in COMMANDS, f"{' '.join(path)} is not known to this test: add its options"
+    assert path in command_paths(main), f"{' '.join(path)} is gone from the CLI"
+    done = cli(database, *path, "--help")
+    assert done.returncode == 0, done.stderr
+    usage, _, rest = done.stdout.partition("\n")
+    assert usage.startswith(f"Usage: python -m app {' '.join(path)} ")
+    summary = rest.split("Options:", 1)[0].strip()
+    assert len(summary) > 20, f"{' '.join(path)} has no description"
+    documented = help_options(done.stdout)
+    assert COMMANDS[path] | {"--help"} == set(documented), documented
+    undocumented = [flag for flag, text in documented.items() if not text]
+    assert not undocumented, f"{' '.join(path)}: options without a description {undocumented}"
 
 
 def test_load_a_bundle_then_the_patients_are_searchable(database, server, base, fhir, tmp_path):

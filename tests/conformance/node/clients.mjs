@@ -1,9 +1,9 @@
-// fhir-kit-client, unmodified, against the server: node clients.mjs <base> <ops json> <pnr>
-// Prints "ok <step>" per step; exits non-zero on the first misbehaviour.
+// fhir-kit-client, unmodified, against the server: node clients.mjs <base> <pnr>
+// Prints "ok <step>" per step; exits non-zero on the first misbehaviour (fhir-kit-client
+// throws on any error status).
 import Client from 'fhir-kit-client';
 
-const [base, opsJson, pnr] = process.argv.slice(2);
-const offered = new Set(JSON.parse(opsJson));
+const [base, pnr] = process.argv.slice(2);
 const client = new Client({ baseUrl: base });
 const PNR = 'urn:oid:1.2.752.129.2.1.3.1';
 const family = 'Kitclient' + Math.random().toString(36).slice(2, 10).replace(/[0-9]/g, 'x');
@@ -52,15 +52,18 @@ const transition = await client.operation({ name: 'generate-reserve-id', resourc
   id: created.id, input: { resourceType: 'Parameters', parameter: [] } });
 check(transition.resourceType === 'Parameters', '$generate-reserve-id on an instance');
 
-if (offered.has('match')) {
-  const matched = await client.operation({ name: 'match', resourceType: 'Patient',
-    input: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: body }] } });
-  check(matched.entry?.some((e) => e.resource.id === first.id), '$match');
-}
-if (offered.has('merge')) {
-  const merged = await client.operation({ name: 'merge', resourceType: 'Patient', input: {
-    resourceType: 'Parameters', parameter: [
-      { name: 'source-patient', valueReference: { reference: `Patient/${created.id}` } },
-      { name: 'target-patient', valueReference: { reference: `Patient/${first.id}` } }] } });
-  check(merged.resourceType !== 'OperationOutcome' || merged.issue?.[0]?.severity !== 'error', '$merge');
-}
+const matched = await client.operation({ name: 'match', resourceType: 'Patient',
+  input: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: body }] } });
+check(matched.resourceType === 'Bundle' && matched.entry?.[0]?.resource.id === first.id
+  && matched.entry[0].search.mode === 'match', '$match');
+
+const merged = await client.operation({ name: 'merge', resourceType: 'Patient', input: {
+  resourceType: 'Parameters', parameter: [
+    { name: 'source-patient', valueReference: { reference: `Patient/${created.id}` } },
+    { name: 'target-patient', valueReference: { reference: `Patient/${first.id}` } }] } });
+const result = merged.parameter?.find((p) => p.name === 'result')?.resource;
+check(merged.resourceType === 'Parameters' && result?.id === first.id
+  && result.link?.some((l) => l.type === 'replaces' && l.other.reference === `Patient/${created.id}`),
+  '$merge');
+const source = await client.read({ resourceType: 'Patient', id: created.id });
+check(source.active === false, '$merge made the source inactive');
