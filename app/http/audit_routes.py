@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from app.domain.errors import InvalidRequest, MethodNotAllowed, NotFound
 from app.domain.fhirdate import instant, parse_range, utc_now
 from app.http.auth import authenticated, requires
 from app.http.fhir_io import base_url, fhir_response
+from app.http.openapi_schemas import AUTH, fhir_doc
 from app.http.query import parse_query
 from app.services.transactions import run_read
 
@@ -39,7 +41,8 @@ def _reference_values(value: str) -> list[str]:
 
 @blp.route("/<any(Provenance, AuditEvent):resource_type>", methods=["GET"])
 @blp.doc(summary="Search Provenance (target, agent, recorded) or AuditEvent (entity, agent, "
-                 "date, type, subtype, outcome)")
+                 "date, type, subtype, outcome)",
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH)))
 @requires("<resource_type>", "s", interaction="search-type")
 def search(resource_type: str) -> Response:
     """Search the server's own records about Patients."""
@@ -47,12 +50,14 @@ def search(resource_type: str) -> Response:
     paging = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
     params = SEARCH_PARAMETERS[resource_type]
     conditions: list[tuple[str, list[str]]] = []
-    lo = hi = None
+    lo: datetime | None = None
+    hi: datetime | None = None
     for name, value in pairs:
         if name in ("_count", "_offset", "_format"):
             continue
         if name == DATE_PARAMETER[resource_type]:
-            lo, hi = _date_bounds(value)
+            # Repeated date parameters are ANDed (FHIR R4 §3.1.1.5.1): the bounds narrow.
+            lo, hi = _narrow(lo, hi, *_date_bounds(value))
         elif name in params:
             values = [v for part in value.split(",") for v in _reference_values(part)]
             conditions.append((params[name], values))
@@ -71,7 +76,8 @@ def search(resource_type: str) -> Response:
 
 
 @blp.route("/<any(Provenance, AuditEvent):resource_type>/<resource_id>", methods=["GET"])
-@blp.doc(summary="Read one Provenance or AuditEvent")
+@blp.doc(summary="Read one Provenance or AuditEvent",
+         **fhir_doc(ok={200: "Resource"}, errors=(*AUTH, 404)))
 @requires("<resource_type>", "r", interaction="read")
 def read(resource_type: str, resource_id: str) -> Response:
     """Read."""
@@ -81,25 +87,56 @@ def read(resource_type: str, resource_id: str) -> Response:
     return fhir_response(row)
 
 
-@blp.route("/<any(Provenance, AuditEvent):resource_type>", methods=["POST", "PUT", "DELETE"])
-@blp.doc(summary="Refused: only the server writes these records")
+@blp.route("/<any(Provenance, AuditEvent):resource_type>",
+           methods=["POST", "PUT", "DELETE", "PATCH"])
+@blp.doc(summary="Refused: only the server writes these records",
+         **fhir_doc(errors=(*AUTH, 405)))
 @authenticated()
 def refuse_write(resource_type: str) -> Response:
     """Clients cannot write the server's records."""
     raise MethodNotAllowed(f"{resource_type} is written by the server only")
 
 
-def _date_bounds(value: str) -> tuple[Any, Any]:
-    prefix = value[:2] if value[:2] in ("ge", "le", "gt", "lt", "eq") else "eq"
-    body = value[2:] if prefix != "eq" or value.startswith("eq") else value
+#: The date prefixes this search answers (FHIR R4 §3.1.1.4.5.1); ``ne`` and ``ap`` are
+#: refused (400) rather than read as ``eq``.
+DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+_MICROSECOND = timedelta(microseconds=1)
+#: A range no instant is in (after the last or before the first representable one).
+_NOTHING = (datetime.max, datetime.min)
+
+
+def _date_bounds(value: str) -> tuple[datetime | None, datetime | None]:
+    """The inclusive [from, to] of ``recorded`` one date parameter asks for (None: open).
+
+    ``recorded`` is an instant and the parameter a range ``[lo, hi]`` (``2026-03`` is all
+    of March): ``eq`` = inside it, ``ge`` = not before ``lo``, ``le`` = not after ``hi``,
+    ``gt``/``sa`` = after ``hi`` and ``lt``/``eb`` = before ``lo`` — exclusive, so
+    ``gt2026-03`` starts in April."""
+    prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
+    body = value[2:] if value[:2] in DATE_PREFIXES else value
+    if prefix in ("ne", "ap"):
+        raise InvalidRequest(f"The date prefix {prefix!r} is not supported here; use eq, gt, "
+                             "lt, ge, le, sa or eb")
     try:
         lo, hi = parse_range(body)
     except ValueError:
         raise InvalidRequest("The date parameter is not a valid FHIR date") from None
-    if prefix in ("ge", "gt"):
+    if prefix == "ge":
         return lo, None
-    if prefix in ("le", "lt"):
+    if prefix == "le":
         return None, hi
+    if prefix in ("gt", "sa"):
+        return (hi + _MICROSECOND, None) if hi < datetime.max else _NOTHING
+    if prefix in ("lt", "eb"):
+        return (None, lo - _MICROSECOND) if lo > datetime.min else _NOTHING
     return lo, hi
 
 
+def _narrow(lo: datetime | None, hi: datetime | None, new_lo: datetime | None,
+            new_hi: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """The intersection of two inclusive ranges (None: open on that side)."""
+    if new_lo is not None and (lo is None or new_lo > lo):
+        lo = new_lo
+    if new_hi is not None and (hi is None or new_hi < hi):
+        hi = new_hi
+    return lo, hi

@@ -149,6 +149,8 @@ def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -
                 "birthDate": "1998-01-01", "gender": "female",
                 "identifier": [{"system": person.system,
                                 "value": person.pnr}]}}]}),
+        # Only identifiers come back: the identifier's assigner and extension secrets are
+        # what this row catches if $ihe-pix ever skips the masking.
         "ihe-pix": get(f"{sbase}/Patient/$ihe-pix", params={
             "sourceIdentifier": f"{person.system}|{person.pnr}"}),
         "read xml": get(f"{sbase}/Patient/{pid}", params={"_format": "xml"}),

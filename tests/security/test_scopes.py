@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from app.domain.scopes import parse_requirement, parse_scopes
+from tests.operations.merge_helpers import LRID_SYSTEM, PNR_SYSTEM, make_lrid, params
 from tests.security.conftest import headers
-from tests.support import patient
+from tests.support import make_pnr, patient
 
 
 @pytest.mark.parametrize(("claim", "resource_type", "requirement", "allowed"), [
@@ -92,14 +93,99 @@ def test_each_interaction_needs_its_letter(sbase: str) -> None:
     assert _status("DELETE", f"{sbase}/Patient/{pid}", "system/Patient.d") == 204
 
 
-def test_reserve_id_generation_needs_write(sbase: str) -> None:
-    params = {"resourceType": "Parameters", "parameter": [
-        {"name": "system", "valueUri": "urn:oid:1.2.752.74.9.1"},
+def _forbidden(response: requests.Response) -> None:
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["code"] == "forbidden"
+
+
+def _post(url: str, scope: str, body: object) -> requests.Response:
+    return requests.post(url, json=body, headers=headers(scope), timeout=10)
+
+
+def _create(sbase: str, resource: dict[str, object]) -> str:
+    created = _post(f"{sbase}/Patient", "system/Patient.c", resource)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def test_match_and_ihe_pix_need_patient_read_or_search(sbase: str) -> None:
+    pnr = make_pnr()
+    pid = _create(sbase, patient(pnr=pnr))
+    match = {"resourceType": "Parameters", "parameter": [
+        {"name": "resource", "resource": patient(pnr=pnr)}]}
+    pix_post = {"resourceType": "Parameters", "parameter": [
+        {"name": "sourceIdentifier", "valueString": f"{PNR_SYSTEM}|{pnr}"}]}
+    calls = {
+        "$match": lambda scope: _post(f"{sbase}/Patient/$match", scope, match),
+        "$ihe-pix GET": lambda scope: requests.get(
+            f"{sbase}/Patient/$ihe-pix", params={"sourceIdentifier": f"{PNR_SYSTEM}|{pnr}"},
+            headers=headers(scope), timeout=10),
+        "$ihe-pix POST": lambda scope: _post(f"{sbase}/Patient/$ihe-pix", scope, pix_post),
+    }
+    for name, call in calls.items():
+        _forbidden(call("system/Patient.cud system/AuditEvent.rs"))
+        for scope in ("system/Patient.r", "system/Patient.s"):
+            response = call(scope)
+            assert response.status_code == 200, (name, scope, response.text)
+            assert f"Patient/{pid}" in response.text, (name, scope)  # an answer, not a 200 shell
+
+
+def test_merge_and_unmerge_need_patient_update(sbase: str) -> None:
+    source = _create(sbase, patient(identifier=[{"system": LRID_SYSTEM, "value": make_lrid()}]))
+    target = _create(sbase, patient(pnr=make_pnr()))
+    body = params(source, target)
+    reader = headers("system/Patient.r")
+
+    def replaced_by() -> list[object]:
+        links = requests.get(f"{sbase}/Patient/{source}", headers=reader, timeout=10).json()
+        return [link for link in links.get("link", []) if link["type"] == "replaced-by"]
+
+    _forbidden(_post(f"{sbase}/Patient/$merge", "system/Patient.crds", body))
+    assert replaced_by() == []  # refused before anything was written
+    assert _post(f"{sbase}/Patient/$merge", "system/Patient.u", body).status_code == 200
+    assert replaced_by() != []
+    _forbidden(_post(f"{sbase}/Patient/$unmerge", "system/Patient.crds", body))
+    assert replaced_by() != []
+    assert _post(f"{sbase}/Patient/$unmerge", "system/Patient.u", body).status_code == 200
+    assert replaced_by() == []
+
+
+def test_reserve_id_generation_needs_create_or_update(sbase: str) -> None:
+    order = {"resourceType": "Parameters", "parameter": [
         {"name": "birthDate", "valueDate": "1990-01-01"},
         {"name": "gender", "valueCode": "female"}]}
     url = f"{sbase}/Patient/$generate-reserve-id"
-    assert _status("POST", url, "system/Patient.rs", json=params) == 403
-    assert _status("POST", url, "system/Patient.c", json=params) == 200
+    _forbidden(_post(url, "system/Patient.rds", order))
+    for scope in ("system/Patient.c", "system/Patient.u"):
+        response = _post(url, scope, order)
+        assert response.status_code == 200, (scope, response.text)
+    # Instance level (adds an NRID to an existing record) needs the same.
+    instance = f"{sbase}/Patient/{_create(sbase, patient())}/$generate-reserve-id"
+    empty = {"resourceType": "Parameters", "parameter": [
+        {"name": "system", "valueUri": "urn:oid:1.2.752.74.9.1"}]}
+    _forbidden(_post(instance, "system/Patient.rds", empty))
+    response = _post(instance, "system/Patient.u", empty)
+    assert response.status_code == 200, response.text
+
+
+def test_audit_records_need_the_audit_event_scope(sbase: str) -> None:
+    url = f"{sbase}/AuditEvent"
+    assert _post(f"{sbase}/Patient/$generate-reserve-id", "system/Patient.c",  # one event
+                 {"resourceType": "Parameters"}).status_code == 200
+    for scope in ("system/Patient.cruds protected-identity", "system/AuditEvent.r",
+                  "system/Provenance.rs"):
+        _forbidden(requests.get(url, headers=headers(scope), timeout=10))
+    found = requests.get(url, params={"_count": "1"}, headers=headers("system/AuditEvent.rs"),
+                         timeout=10)
+    assert found.status_code == 200, found.text
+    assert found.json()["resourceType"] == "Bundle"
+    event_id = found.json()["entry"][0]["resource"]["id"]
+    _forbidden(requests.get(f"{url}/{event_id}", headers=headers("system/AuditEvent.s"),
+                            timeout=10))
+    assert requests.get(f"{url}/{event_id}", headers=headers("system/AuditEvent.rs"),
+                        timeout=10).status_code == 200
 
 
 def test_batch_checks_each_entry(sbase: str) -> None:

@@ -1,10 +1,15 @@
 """Authentication: every bad token is a 401 OperationOutcome with a Bearer challenge; a
 valid token without the scope is a 403; /metadata stays open. Production key modes (PEM,
-JWKS) are checked in-process against generated keys."""
+JWKS) are checked in-process against generated keys here and through running servers in
+test_key_files.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import re
 import time
 from pathlib import Path
 
@@ -18,6 +23,17 @@ from app.config import Settings
 from app.domain.errors import Unauthorized
 from app.http.auth import make_verifier
 from tests.security.conftest import AUDIENCE, FHIR_JSON, ISSUER, headers, make_token
+
+
+def hs256_signed_with(secret: bytes, claims: dict[str, object]) -> str:
+    """An HS256 JWT with ``secret`` as the HMAC key, made by hand: PyJWT refuses to use a
+    PEM key as an HMAC secret, which is exactly what an algorithm-confusion attacker does."""
+    def part(value: dict[str, object]) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
+
+    signing_input = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
+    signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
 
 
 def _get(sbase: str, hdrs: dict[str, str]) -> requests.Response:
@@ -92,9 +108,15 @@ def test_metadata_openapi_and_profiles_are_open(sbase: str) -> None:
     metadata = requests.get(f"{sbase}/metadata", timeout=10)
     assert metadata.status_code == 200
     security = metadata.json()["rest"][0]["security"]
-    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
-    assert "system/Patient.rs" in security["description"] or "system/Patient.r" in \
-        security["description"]
+    assert security["service"] == [{"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+        "code": "SMART-on-FHIR"}]}]
+    # The description names exactly the scopes the server checks (app/http/auth.py's table).
+    assert set(re.findall(r"system/[\w*]+\.[\w<>]+", security["description"])) == {
+        "system/Patient.r", "system/Patient.s", "system/AuditEvent.rs",
+        "system/Provenance.rs", "system/*.<perms>"}
+    for text in ("'protected-identity'", "SUBSETTED", "401", "403", "Bearer"):
+        assert text in security["description"]
     assert requests.get(f"{root}/openapi.json", timeout=10).status_code == 200
     assert requests.get(f"{sbase}/CodeSystem/patient-type", timeout=10).status_code == 200
 
@@ -120,9 +142,14 @@ def test_public_key_file(tmp_path: Path, kind: str) -> None:
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthorized, match="signature"):
         verifier.verify(jwt.encode(claims, other, algorithm=kind))
-    # An HS256 token "signed" with the public key text must not pass (algorithm confusion).
-    with pytest.raises(Unauthorized):
-        verifier.verify(jwt.encode(claims, "k" * 64, algorithm="HS256"))
+    # An HS256 token signed with the public key's PEM text as the HMAC secret must not pass
+    # (algorithm confusion: the attacker knows the public key).
+    with pytest.raises(Unauthorized, match="algorithm"):
+        verifier.verify(hs256_signed_with(_pem(private), claims))
+    # ... although it is a well-formed HS256 token: with a plain secret it verifies.
+    plain = "p" * 64
+    assert jwt.decode(hs256_signed_with(plain.encode(), claims), plain,
+                      algorithms=["HS256"])["sub"] == "svc"
 
 
 def test_jwks_file_picks_the_key_by_kid(tmp_path: Path) -> None:
