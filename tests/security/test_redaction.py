@@ -38,7 +38,6 @@ def test_every_personnummer_form_loses_its_last_four_digits(before: str, after: 
              "plus": f"{pnr[2:8]}+{pnr[8:]}", "short-hyphen": f"{pnr[2:8]}-{pnr[8:]}"}[form]
     redacted = redact(f"{before}{shown}{after}")
     assert redacted == f"{before}{shown[:-4]}****{after}"
-    assert pnr[-4:] not in redacted.removeprefix(before).removesuffix(after)
 
 
 def test_a_personnummer_beside_a_uuid_is_redacted_and_the_uuid_kept() -> None:
