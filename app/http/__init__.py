@@ -19,7 +19,7 @@ from werkzeug.routing import BaseConverter
 from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
-from app.http import auth
+from app.http import auth, openapi_schemas
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import negotiate
 from app.http.request_log import RequestLog
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
     app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
+    openapi_schemas.register(api.spec)
     from app.http import audit_routes, conformance_routes, patient_routes, system_routes
 
     api.register_blueprint(system_routes.blp)
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in operation_modules():
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
+    openapi_schemas.use_operation_outcome_errors(api.spec)
     register_error_handlers(app)
     _serve_swagger_ui_assets(app)
     auth.install(app, settings)

@@ -18,7 +18,6 @@ from flask_smorest import Blueprint
 
 from app import conformance
 from app.domain.errors import MethodNotAllowed, NotFound
-from app.http import openapi_schemas
 from app.http.auth import public
 from app.http.fhir_io import base_url, fhir_response
 from app.http.openapi_schemas import fhir_doc
@@ -142,6 +141,3 @@ def _register(resource_type: str) -> None:
 
 for _type in conformance.TYPES:
     _register(_type)
-# The OpenAPI component schemas every route refers to are added to the spec when
-# create_app registers this blueprint (a deferred Flask hook, not an import-time effect).
-openapi_schemas.install(blp)

@@ -7,9 +7,9 @@ decorations spread into ``@blp.doc(...)`` to reference them from their ``request
 services and the operations' OperationDefinitions do that), so the schemas describe the
 main elements and allow the rest of FHIR R4 (``additionalProperties``).
 
-The components are added to the Api's spec when the app registers the blueprint that
-:func:`install` is given (Flask's ``record_once``), i.e. inside ``create_app``, never at
-import time.
+``create_app`` adds the components to its Api's spec with :func:`register` (before the
+blueprints) and :func:`use_operation_outcome_errors` (after them); nothing happens at import
+time.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from apispec import BasePlugin
-from flask.blueprints import BlueprintSetupState
-from flask_smorest import Blueprint
 
 from app.domain.search import PARAMETER_DOCS, RESULT_PARAMETERS
 
@@ -270,29 +268,23 @@ class SharedPaths(BasePlugin):
 
 
 def register(spec: Any) -> None:
-    """Add the component schemas to an Api's spec (once), make the default error response
-    an OperationOutcome instead of flask-smorest's own error shape (whose schema, "Error",
-    the server never sends, so it goes), and keep both routes of a shared path
-    (:class:`SharedPaths`)."""
+    """Add the component schemas to an Api's spec (once) and keep both routes of a shared
+    path (:class:`SharedPaths`); before the blueprints are registered."""
     if "OperationOutcome" in spec.components.schemas:
         return
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, component=schema)
-    spec.components.schemas.pop("Error", None)
     plugin = SharedPaths()
     plugin.init_spec(spec)
     spec.plugins.append(plugin)
+
+
+def use_operation_outcome_errors(spec: Any) -> None:
+    """Make the default error response an OperationOutcome instead of flask-smorest's own
+    error shape (whose schema, "Error", the server never sends); after the blueprints are
+    registered, as flask-smorest resolves its own default while they register."""
+    spec.components.schemas.pop("Error", None)
     spec.components.responses["DEFAULT_ERROR"] = {
         "description": "Any other error: an OperationOutcome",
         "content": _content(ref("OperationOutcome")),
     }
-
-
-def install(blp: Blueprint) -> None:
-    """Register the components when ``create_app`` registers ``blp`` with the Api."""
-
-    def on_register(state: BlueprintSetupState) -> None:
-        api = state.app.extensions["flask-smorest"]["blp_name_to_api"][state.name]
-        register(api.spec)
-
-    blp.record_once(on_register)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.security.conftest import FHIR_JSON
-from tests.security.test_tokens import hs256_signed_with
+from tests.security.test_tokens import assert_401, hs256_signed_with
 from tests.support import Database, Server
 
 AUDIENCE = "sweid-fhir-key-files"
@@ -111,10 +111,4 @@ def test_a_bad_token_is_refused(keyed: KeyedServer, case: str) -> None:
             "sub": "attacker", "exp": now + 600, "aud": AUDIENCE,
             "scope": "system/*.cruds protected-identity"}), "algorithm"),
     }[case]()
-    response = _search(keyed, token)
-    assert response.status_code == 401, response.text
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    body = response.json()
-    assert body["resourceType"] == "OperationOutcome"
-    assert body["issue"][0]["code"] == "login"
-    assert text in body["issue"][0]["diagnostics"]
+    assert_401(_search(keyed, token), text)

@@ -40,7 +40,8 @@ def _get(sbase: str, hdrs: dict[str, str]) -> requests.Response:
     return requests.get(f"{sbase}/Patient?_count=1", headers=hdrs, timeout=10)
 
 
-def _assert_401(response: requests.Response, text: str) -> None:
+def assert_401(response: requests.Response, text: str) -> None:
+    """A 401 OperationOutcome (code login) with a Bearer challenge whose text has ``text``."""
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     body = response.json()
@@ -55,17 +56,17 @@ def test_valid_token_is_accepted(sbase: str) -> None:
 
 def test_no_token(sbase: str) -> None:
     response = _get(sbase, FHIR_JSON)
-    _assert_401(response, "requires a bearer token")
+    assert_401(response, "requires a bearer token")
     assert "error=" not in response.headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("value", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "token"])
 def test_malformed_authorization_header(sbase: str, value: str) -> None:
-    _assert_401(_get(sbase, {**FHIR_JSON, "Authorization": value}), "Bearer <JWT>")
+    assert_401(_get(sbase, {**FHIR_JSON, "Authorization": value}), "Bearer <JWT>")
 
 
 def test_garbage_token(sbase: str) -> None:
-    _assert_401(_get(sbase, {**FHIR_JSON, "Authorization": "Bearer not.a.jwt"}), "JWT")
+    assert_401(_get(sbase, {**FHIR_JSON, "Authorization": "Bearer not.a.jwt"}), "JWT")
 
 
 @pytest.mark.parametrize(("claims", "text"), [
@@ -79,19 +80,19 @@ def test_garbage_token(sbase: str) -> None:
 ])
 def test_bad_claims(sbase: str, claims: dict[str, object], text: str) -> None:
     token = make_token("system/Patient.rs", **claims)  # type: ignore[arg-type]
-    _assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), text)
+    assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), text)
 
 
 def test_wrong_signature(sbase: str) -> None:
     token = make_token("system/Patient.rs", key="another-secret-" + "y" * 40)
-    _assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), "signature")
+    assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), "signature")
 
 
 def test_unsigned_token_is_refused(sbase: str) -> None:
     payload = {"sub": "x", "exp": int(time.time()) + 60, "aud": AUDIENCE, "iss": ISSUER,
                "scope": "system/*.cruds protected-identity"}
     token = jwt.encode(payload, None, algorithm="none")  # type: ignore[arg-type]
-    _assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), "algorithm")
+    assert_401(_get(sbase, {**FHIR_JSON, "Authorization": f"Bearer {token}"}), "algorithm")
 
 
 def test_missing_scope_is_403(sbase: str) -> None:
