@@ -64,10 +64,11 @@ class PatternRule:
 
     def validate(self, value: object, *, today: date | None = None) -> str:
         """The stored form, or a ValidationError naming the broken rule."""
-        if self._opaque(value, today):
+        text = self.normalise(value, today=today)
+        if self._opaque(text):
             return clean(value, self.label, upper=False, hyphen=False)
-        self._match(value, today)
-        return self.normalise(value, today=today)
+        self._match(text, today)
+        return text
 
     def is_valid(self, value: object, *, today: date | None = None) -> bool:
         """Whether :meth:`validate` accepts ``value``; never raises."""
@@ -75,9 +76,10 @@ class PatternRule:
 
     def describe(self, value: object, *, today: date | None = None) -> Description:
         """What the number encodes: by default the birth date when it has a date part."""
-        if self._opaque(value, today):
+        text = self.normalise(value, today=today)
+        if self._opaque(text):
             return Description(kind=self.code)
-        match = self._match(value, today)
+        match = self._match(text, today)
         birth = parse_yyyymmdd(match["date"], self.label) if "date" in match.re.groupindex else None
         if self.describer is not None:
             return self.describer(match, birth)
@@ -86,20 +88,18 @@ class PatternRule:
     def format(self, value: object) -> str:
         """The display form: hyphen before the last four characters where the kind has one."""
         text = self.validate(value)
-        return f"{text[:8]}-{text[8:]}" if self.hyphen and not self._opaque(value, None) \
-            else text
+        return f"{text[:8]}-{text[8:]}" if self.hyphen and not self._opaque(text) else text
 
-    def _opaque(self, value: object, today: date | None) -> bool:
-        """Whether ``value`` is of another shape and this kind keeps such values opaque."""
+    def _opaque(self, text: str) -> bool:
+        """Whether the normalised ``text`` is of another shape and this kind keeps such
+        values opaque (an empty value is refused either way)."""
         if not self.other_shapes_opaque:
             return False
-        text = self.normalise(value, today=today)
         if not text:
             raise InvalidLength(f"{self.label}: the value must not be empty")
         return len(text) != 12 or self.pattern.fullmatch(text) is None
 
-    def _match(self, value: object, today: date | None) -> re.Match[str]:
-        text = self.normalise(value, today=today)
+    def _match(self, text: str, today: date | None) -> re.Match[str]:
         require_length(text, 12, self.label)
         match = self.pattern.fullmatch(text)
         if match is None:
