@@ -66,8 +66,10 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model | None = 
     shared_known = bool(query.known_identifiers & candidate.known_identifiers)
     shared_any = bool(query.identifiers & candidate.identifiers)
     identifier: str | None = None
+    looks_alike = False
     if contradiction:
         identifier = "contradiction"
+        looks_alike = _probability(weight) >= POSSIBLE  # the rest of the evidence alone
         weight += CONTRADICTION_BITS
     elif shared_known:
         identifier = "known"
@@ -79,7 +81,6 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model | None = 
     grade: str | None
     demographic_conflict = levels["birth"] not in (None, "exact") or levels["sex"] == "else"
     if identifier == "contradiction":
-        looks_alike = _probability(weight - CONTRADICTION_BITS) >= POSSIBLE
         grade = "certainly-not" if looks_alike else None
         probability = 0.0  # known not to be the person, however much else agrees
     elif identifier == "known" and not demographic_conflict:
