@@ -25,7 +25,6 @@ import orjson
 
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
-from app.domain import merge as merge_rules
 from app.domain.access import Access
 from app.domain.errors import (
     BusinessRuleViolation,
@@ -42,7 +41,13 @@ from app.domain.identifiers import (
     identifier_match,
     normalise_patient_identifiers,
 )
-from app.domain.merge import SEEALSO, linked_ids
+from app.domain.merge import (
+    SEEALSO,
+    check_merge_links_kept,
+    check_seealso,
+    linked_ids,
+    reference_id,
+)
 from app.domain.patient_index import PatientIndex, index_patient, is_protected
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.masking import must_mask, restore_withheld
@@ -480,15 +485,15 @@ def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
     """What a create, update or patch may do to ``Patient.link`` (domain.md §3.5): keep
     ``replaced-by``/``replaces`` as they are — ``$merge``/``$unmerge`` own them — and add a
     ``seealso`` link only to a record that does not contradict this one."""
-    merge_rules.check_merge_links_kept(before, resource)
+    check_merge_links_kept(before, resource)
     already = set(linked_ids(before or {}, SEEALSO))
     for position, link in enumerate(resource.get("link") or []):
-        other_id = merge_rules.reference_id((link.get("other") or {}).get("reference"))
+        other_id = reference_id((link.get("other") or {}).get("reference"))
         if link.get("type") != SEEALSO or other_id is None or other_id in already:
             continue
         other = uow.patients.get(other_id)
         if other is not None and not other.deleted:  # an unknown target: write() refuses it
-            merge_rules.check_seealso(resource, _load(other), position)
+            check_seealso(resource, _load(other), position)
 
 
 def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
