@@ -1,5 +1,6 @@
-"""Engine creation. SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writers so
-that several worker processes sharing one file serialise their writes instead of failing."""
+"""Engine creation. SQLite gets WAL and a busy timeout, and its writers begin with
+``BEGIN IMMEDIATE`` (:class:`app.adapters.unit_of_work.UnitOfWork`), so that several worker
+processes sharing one file serialise their writes instead of failing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-
-WRITE_OPTION = "sweid_write"
 
 
 def make_engine(url: str) -> Engine:
@@ -44,7 +43,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own is lazy).
+        # No implicit BEGIN from pysqlite: the unit of work begins write transactions itself
+        # (BEGIN IMMEDIATE) and reads run each statement in its own implicit transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -56,14 +56,5 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Writers take the write lock up front: a deferred transaction that reads and then
-        # writes can fail with SQLITE_BUSY instead of waiting when another process writes.
-        # Readers issue no BEGIN: each statement then runs in its own implicit transaction,
-        # which is all a read needs and saves two statements per request.
-        if conn.get_execution_options().get(WRITE_OPTION, False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -7,7 +7,6 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from app.adapters.audit_repository import AuditRepository
-from app.adapters.db import WRITE_OPTION
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
 
@@ -23,8 +22,13 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         conn = self.engine.connect()
         if self.write:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
             conn.begin()
+            if conn.dialect.name == "sqlite":
+                # Writers take the write lock up front: a deferred transaction that reads and
+                # then writes can fail with SQLITE_BUSY instead of waiting when another
+                # process writes. (pysqlite runs with isolation_level=None, so SQLAlchemy's
+                # begin above issued nothing itself.)
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif conn.dialect.name == "postgresql":
             # A read needs no BEGIN/ROLLBACK round trips; each statement sees committed data.
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from app.adapters.db import make_engine
+from app.adapters.unit_of_work import UnitOfWork
 
 
 def test_sqlite_commits_are_durable_and_shared_through_wal(tmp_path: Path) -> None:
@@ -19,4 +22,26 @@ def test_sqlite_commits_are_durable_and_shared_through_wal(tmp_path: Path) -> No
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
+    """A write unit of work holds SQLite's write lock before its first statement (BEGIN
+    IMMEDIATE), so a second writer waits at its start instead of failing half-way with
+    SQLITE_BUSY; a read unit of work holds no lock."""
+    url = f"sqlite:///{tmp_path / 'fhir.db'}"
+    engine = make_engine(url)
+    other = sqlite3.connect(tmp_path / "fhir.db", timeout=0, isolation_level=None)
+    try:
+        with UnitOfWork(engine) as reader:
+            reader.connection.execute(text("SELECT 1")).all()
+            other.execute("BEGIN IMMEDIATE")  # a read leaves the write lock free
+            other.execute("ROLLBACK")
+        with UnitOfWork(engine, write=True), \
+                pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # released when the unit of work ends
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
         engine.dispose()
