@@ -22,16 +22,15 @@ from typing import Any
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
 
-Processor = Callable[[Any], Any] | None
-
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    positions: tuple[str, ...] | None  # parameter names in order (qmark), None: named
-    binds: Mapping[str, Processor]
+    names: tuple[str, ...]  # parameter names, in order for a positional (qmark) dialect
+    positional: bool
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # (name, conversion), where one is needed
     fixed: Mapping[str, Any]  # bound values written into the statement (``.limit(5)``)
-    results: tuple[Processor, ...]
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, conversion), where needed
 
 
 class RawStatement:
@@ -44,28 +43,33 @@ class RawStatement:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
         """All result rows as tuples of converted values, in the statement's column order."""
         dialect = conn.dialect
-        if dialect.name not in self._compiled:
-            self._compiled[dialect.name] = _compile(self.statement, dialect)
-        compiled = self._compiled[dialect.name]
+        try:
+            compiled = self._compiled[dialect.name]
+        except KeyError:
+            compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
         if compiled is None:
             return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
         values = {**compiled.fixed, **params}
-        bound = {name: (process(values[name]) if process else values[name])
-                 for name, process in compiled.binds.items()}
+        for name, process in compiled.binds:
+            values[name] = process(values[name])
+        bound: Sequence[Any] | Mapping[str, Any] = (
+            [values[name] for name in compiled.names] if compiled.positional
+            else {name: values[name] for name in compiled.names})
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if compiled.positions is None:
-                cursor.execute(compiled.sql, bound)
-            else:
-                cursor.execute(compiled.sql, [bound[name] for name in compiled.positions])
+            cursor.execute(compiled.sql, bound)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        if not any(compiled.results):
+        if not compiled.results:
             return fetched
-        return [tuple(process(value) if process else value
-                      for process, value in zip(compiled.results, row, strict=True))
-                for row in fetched]
+        converted = []
+        for row in fetched:
+            columns = list(row)
+            for index, process in compiled.results:
+                columns[index] = process(columns[index])
+            converted.append(tuple(columns))
+        return converted
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row, or None."""
@@ -78,12 +82,14 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None
     # The dialect's own type does the conversion (SQLite's DATETIME, not the generic one).
-    binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-             for name, bind in compiled.binds.items()}
+    binds = tuple((name, process) for name, bind in compiled.binds.items()
+                  if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)))
     fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
              if not bind.required}
-    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                    for column in statement.selected_columns)
-    positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup \
-        else None
-    return _Compiled(compiled.string, positions, binds, fixed, results)
+    results = tuple(
+        (index, process) for index, column in enumerate(statement.selected_columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
+    positional = bool(compiled.positional and compiled.positiontup)
+    names = tuple(compiled.positiontup) if positional and compiled.positiontup \
+        else tuple(compiled.binds)
+    return _Compiled(compiled.string, names, positional, binds, fixed, results)
