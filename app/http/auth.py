@@ -64,7 +64,7 @@ from typing import Any, TypeVar
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from flask import Flask, Response, current_app, g, request
+from flask import Response, current_app, g, request
 
 from app.config import Settings
 from app.domain.access import ANONYMOUS, Access
@@ -247,21 +247,21 @@ def _jwks_keys(path: Path) -> list[VerificationKey]:
     return keys
 
 
-def install(app: Flask, settings: Settings) -> None:
-    """Build the verifier once per process; warn loudly in open mode."""
+def install(settings: Settings) -> TokenVerifier | None:
+    """Build the verifier once per process (None: open mode, with a loud warning); the
+    request hooks pass it to :func:`authenticate` and :func:`authorise`."""
     verifier = make_verifier(settings)
-    app.extensions["sweid_auth"] = verifier
     if verifier is None:
         log.warning(
             "AUTHENTICATION IS OFF: no JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE or JWKS_FILE is "
             "set. Every caller is anonymous with every interaction allowed (protected "
             "identities stay masked). Development only — never run like this in production."
         )
+    return verifier
 
 
-def authenticate() -> Access:
+def authenticate(verifier: TokenVerifier | None) -> Access:
     """The caller of the current request (raises 401 when a token is required and bad)."""
-    verifier: TokenVerifier | None = current_app.extensions.get("sweid_auth")
     if verifier is None:
         return ANONYMOUS
     if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
@@ -283,9 +283,9 @@ def authenticate() -> Access:
     return Access(subject=claims["sub"], see_protected=scopes.protected_identity, scopes=scopes)
 
 
-def authorise() -> None:
+def authorise(verifier: TokenVerifier | None) -> None:
     """Check the current view's declared requirement against ``g.access`` (403)."""
-    if current_app.extensions.get("sweid_auth") is None:
+    if verifier is None:
         return  # open mode: anonymous may do everything (but see protected data)
     if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
         return

@@ -25,6 +25,7 @@ from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.presentation import patient_body, searchset
 from app.http.query import parse_query
+from app.http.trace_ids import trace_id
 from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
@@ -70,7 +71,7 @@ def bundle_endpoint() -> Response:
         responses = [_batch_entry(engine, entry) for entry in entries]
     result = {
         "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
+        "id": trace_id(),
         "type": f"{kind}-response",
         "entry": responses,
     }

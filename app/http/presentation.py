@@ -7,7 +7,6 @@ needs the structure.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ from app.domain.access import Access
 from app.domain.elements import subset, summarise
 from app.domain.fhirdate import instant, utc_now
 from app.domain.search import SearchQuery
+from app.http.trace_ids import trace_id
 from app.masking import present
 from app.services.patients import SearchPage
 
@@ -46,7 +46,7 @@ def searchset(
     entries += [_entry(base, m, access, query, "include") for m in page.included]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
-        "id": _bundle_id(),
+        "id": trace_id(),
         "meta": {"lastUpdated": instant(utc_now())},
         "type": "searchset",
     }
@@ -87,7 +87,7 @@ def history_bundle(
     query = SearchQuery(count=count, offset=offset)
     bundle = {
         "resourceType": "Bundle",
-        "id": _bundle_id(),
+        "id": trace_id(),
         "meta": {"lastUpdated": instant(utc_now())},
         "type": "history",
         "total": total,
@@ -127,6 +127,3 @@ def _paging_links(
         links.append(link("previous", max(0, query.offset - query.count)))
     return links
 
-
-def _bundle_id() -> str:
-    return str(uuid.uuid4())
