@@ -15,6 +15,7 @@ execution time (expanding ``IN``, post-compile parameters) is run through SQLAlc
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +60,15 @@ class RawStatement:
         try:
             cursor.execute(compiled.sql, bound)
             fetched = cursor.fetchall()
+        except dialect.loaded_dbapi.Error:
+            # The driver failed (a dropped connection, say): the statement runs once more
+            # through SQLAlchemy, which judges the failure as for every other statement — a
+            # lost connection is invalidated with the rest of the pool and raised as
+            # DBAPIError(connection_invalidated=True), which run_read/run_write retry.
+            return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
         finally:
-            cursor.close()
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
         if not compiled.results:
             return fetched
         converted = []
