@@ -10,6 +10,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+#: A worker thread holds at most two connections: the one it keeps for reads
+#: (app.adapters.read_connections) and one write transaction. The pool therefore never makes
+#: a thread wait (no overflow limit); the number of threads bounds the connections, about
+#: 2 × WORKERS × THREADS per server (PostgreSQL's max_connections must allow that).
+POOL = {"pool_size": 5, "max_overflow": -1}
+
 
 def make_engine(url: str) -> Engine:
     """Create the engine for ``url``; called from ``create_app`` and the CLI, never at import."""
@@ -18,7 +24,7 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     # No pre-ping (a round trip per checkout); a dropped connection is retried instead,
     # see app.services.transactions.
-    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_recycle=1800, **POOL)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -39,7 +45,9 @@ def ensure_sqlite_directory(url: str) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     ensure_sqlite_directory(url)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    in_memory = make_url(url).database in (None, "", ":memory:")  # one connection per thread
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           **({} if in_memory else POOL))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

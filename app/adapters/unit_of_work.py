@@ -5,7 +5,9 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
+from app.adapters import read_connections
 from app.adapters.audit_repository import AuditRepository
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
@@ -18,10 +20,12 @@ class UnitOfWork:
         self.engine = engine
         self.write = write
         self._conn: Connection | None = None
+        self._kept = False  # a read connection kept by this thread (app.adapters.read_connections)
 
     def __enter__(self) -> UnitOfWork:
-        conn = self.engine.connect()
+        self._kept = not self.write and read_connections.can_keep(self.engine)
         if self.write:
+            conn = self.engine.connect()
             conn.begin()
             if conn.dialect.name == "sqlite":
                 # Writers take the write lock up front: a deferred transaction that reads and
@@ -29,9 +33,10 @@ class UnitOfWork:
                 # process writes. (pysqlite runs with isolation_level=None, so SQLAlchemy's
                 # begin above issued nothing itself.)
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.dialect.name == "postgresql":
-            # A read needs no BEGIN/ROLLBACK round trips; each statement sees committed data.
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif self._kept:
+            conn = read_connections.acquire(self.engine)
+        else:
+            conn = read_connections.connect(self.engine)
         # A read begins nothing itself: statements run through SQLAlchemy begin on their
         # own (and are rolled back on exit); the raw reads (app.adapters.raw_statement)
         # need no transaction object at all.
@@ -49,12 +54,15 @@ class UnitOfWork:
     ) -> None:
         conn = self._conn
         assert conn is not None
+        self._conn = None
+        if self._kept:
+            read_connections.release(self.engine, conn, failed=isinstance(exc, DBAPIError))
+            return
         try:
             if conn.in_transaction():
                 conn.rollback()
         finally:
             conn.close()
-            self._conn = None
 
     @property
     def connection(self) -> Connection:
