@@ -10,9 +10,13 @@ a version-4 UUID. Resource ids stay ``uuid.uuid4()``.
 from __future__ import annotations
 
 import random
-import uuid
+
+# The bits that make 128 random bits a version-4 UUID of the RFC 4122 variant (as uuid.UUID).
+_KEEP = ~((0xF000 << 64) | (0xC000 << 48))
+_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def trace_id() -> str:
     """A new random id shaped like a UUID (version 4)."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    digits = "%032x" % (random.getrandbits(128) & _KEEP | _SET)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
