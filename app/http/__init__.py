@@ -5,17 +5,20 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from inspect import CO_COROUTINE
 from types import FunctionType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, g, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from app.adapters.db import make_engine
 from app.config import Settings
@@ -57,6 +60,25 @@ class FhirFlask(Flask):
         return super().ensure_sync(func)
 
 
+class ForwardedHeaders:
+    """Werkzeug's ProxyFix (one proxy's ``X-Forwarded-For/-Proto/-Host/-Port/-Prefix``),
+    applied to the requests that carry one of those headers; the others go straight through
+    instead of paying for ProxyFix's copy of the environment."""
+
+    HEADERS = tuple(f"HTTP_X_FORWARDED_{name}" for name in ("FOR", "PROTO", "HOST", "PORT",
+                                                             "PREFIX"))
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.direct = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        for header in self.HEADERS:
+            if header in environ:
+                return self.fixed(environ, start_response)
+        return self.direct(environ, start_response)
+
+
 class FhirApi(Api):  # type: ignore[misc]
     """flask-smorest's Api with its HTTP error handler replaced by the OperationOutcome one."""
 
@@ -94,8 +116,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # /docs works without reaching a CDN.
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
     )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1,  # type: ignore[method-assign]
-                            x_prefix=1)
+    app.wsgi_app = ForwardedHeaders(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
     app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)

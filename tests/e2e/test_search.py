@@ -219,3 +219,19 @@ def test_base_url_honours_x_forwarded_headers(base, http, family):
                       ).json()
     assert bundle["link"][0]["url"].startswith("https://fhir.example.se/fhir/Patient?")
     assert bundle["entry"][0]["fullUrl"].startswith("https://fhir.example.se/fhir/Patient/")
+
+
+@pytest.mark.parametrize(("header", "value", "expected"), [
+    ("X-Forwarded-Proto", "https", "https://127.0.0.1:{port}/fhir/Patient/"),
+    ("X-Forwarded-Host", "fhir.example.se", "http://fhir.example.se/fhir/Patient/"),
+    ("X-Forwarded-Port", "8443", "http://127.0.0.1:8443/fhir/Patient/"),
+    ("X-Forwarded-Prefix", "/mpi", "http://127.0.0.1:{port}/mpi/fhir/Patient/"),
+])
+def test_each_x_forwarded_header_alone_is_honoured(base, http, family, header, value,
+                                                   expected):
+    create(http, base, family=family)
+    bundle = http.get(f"{base}/Patient", params={"family": family}, headers={header: value}).json()
+    port = base.split(":")[2].split("/")[0]
+    assert bundle["entry"][0]["fullUrl"].startswith(expected.format(port=port))
+    plain = http.get(f"{base}/Patient", params={"family": family}).json()
+    assert plain["entry"][0]["fullUrl"].startswith(f"{base}/Patient/")
