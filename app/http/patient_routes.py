@@ -59,7 +59,8 @@ def written(result: WriteResult) -> Response:
 
 
 def _one(stored: StoredPatient) -> Response:
-    query = parse_query(list(request.args.items(multi=True))) if request.args else None
+    # request.args is built only when there is a query string (_elements, _summary, ...).
+    query = parse_query(list(request.args.items(multi=True))) if request.query_string else None
     return fhir_response(patient_body(stored, g.access, query), 200,
                          version_headers(stored, location=False))
 
