@@ -15,7 +15,6 @@ execution time (expanding ``IN``, post-compile parameters) is run through SQLAlc
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +66,10 @@ class RawStatement:
             # DBAPIError(connection_invalidated=True), which run_read/run_write retry.
             return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
         finally:
-            with contextlib.suppress(dialect.loaded_dbapi.Error):
+            try:  # noqa: SIM105 — contextlib.suppress would build an object per call here
                 cursor.close()
+            except dialect.loaded_dbapi.Error:
+                pass
         if not compiled.results:
             return fetched
         converted = []
