@@ -25,7 +25,7 @@ from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.http import auth, openapi_schemas
 from app.http.errors import http_error_response, register_error_handlers
-from app.http.fhir_io import negotiate
+from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
 from app.http.trace_ids import trace_id
 from app.masking import RedactingFilter, collect_disclosures
@@ -136,18 +136,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_log = RequestLog() if settings.request_log else None
 
     # The hooks run on every request: each looks the request and ``g`` up once (every use of
-    # the ``request``/``g`` proxies is a context-variable lookup).
+    # the ``request``/``g`` proxies is a context-variable lookup), and reads headers from the
+    # WSGI environment (request.headers answers a missing header with a caught KeyError).
     @app.before_request
     def _start() -> None:
         state = g._get_current_object()
+        current: Request = request._get_current_object()  # type: ignore[attr-defined]
         state.started = time.perf_counter()
-        state.request_id = request.headers.get("X-Request-Id") or trace_id()
+        state.request_id = current.environ.get("HTTP_X_REQUEST_ID") or trace_id()
         state.access = ANONYMOUS
         collect_disclosures()
         state.access = auth.authenticate(verifier)  # 401
         auth.authorise(verifier)  # 403
-        if request.path.startswith("/fhir"):
-            negotiate()  # 406 before any work when the client accepts nothing we write
+        if current.path.startswith("/fhir"):
+            # Settled once, before any work (406 when the client accepts nothing we write);
+            # every response of the request then reuses it.
+            state.media_type = response_type()
 
     @app.after_request
     def _finish(response: Response) -> Response:

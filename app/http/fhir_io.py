@@ -71,7 +71,7 @@ def response_type() -> str:
         if wanted in FORMAT_ALIASES:
             return FORMAT_ALIASES[wanted]
         raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json or xml")
-    header = current.headers.get("Accept")
+    header = current.environ.get("HTTP_ACCEPT")
     if not header:
         return FHIR_JSON
     if header in ACCEPTED_OUTPUT:  # one plain media type (most clients): nothing to parse
@@ -98,12 +98,6 @@ def fhir_response(body: bytes | dict[str, Any] | None, status: int = 200,
         payload = to_xml(orjson.loads(payload))
     return Response(payload, status=status, headers=headers,
                     content_type=f"{media_type}; charset=utf-8")
-
-
-def negotiate() -> None:
-    """Settle the response type once per request, before any work (406 when nothing fits);
-    every response of the request then reuses it."""
-    g.media_type = response_type()
 
 
 def _safe_response_type() -> str:

@@ -147,7 +147,7 @@ def conditional_delete() -> Response:
 def read(patient_id: str) -> Response:
     """Read the current version."""
     stored = run_read(_engine(), lambda uow: patients.read(uow, patient_id))
-    if request.headers.get("If-None-Match") == f'W/"{stored.version_id}"':
+    if request.environ.get("HTTP_IF_NONE_MATCH") == f'W/"{stored.version_id}"':
         return fhir_response(None, 304, {"ETag": f'W/"{stored.version_id}"'})
     return _one(stored)
 

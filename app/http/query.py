@@ -9,7 +9,9 @@ from app.domain.search import SearchQuery, parse_search
 
 def parse_query(pairs: list[tuple[str, str]]) -> SearchQuery:
     """Parse search parameters; ``Prefer: handling=strict`` refuses unknown ones."""
-    strict = "handling=strict" in request.headers.get("Prefer", "")
+    # From the WSGI environment: request.headers answers a missing header with a caught
+    # KeyError, and most searches carry no Prefer.
+    strict = "handling=strict" in request.environ.get("HTTP_PREFER", "")
     settings = current_app.config["SETTINGS"]
     return parse_search(pairs, default_count=settings.default_page_size,
                         max_count=settings.max_page_size, strict=strict)
