@@ -7,8 +7,9 @@ needs the structure.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import orjson
 
@@ -117,7 +118,7 @@ def _paging_links(
 
     def link(relation: str, offset: int) -> dict[str, str]:
         pairs = [*kept, ("_count", str(query.count)), ("_offset", str(offset))]
-        return {"relation": relation, "url": f"{url}?{urlencode(pairs)}"}
+        return {"relation": relation, "url": f"{url}?{query_string(pairs)}"}
 
     links = [link("self", query.offset)]
     more = total is None or query.offset + query.count < total
@@ -127,3 +128,25 @@ def _paging_links(
         links.append(link("previous", max(0, query.offset - query.count)))
     return links
 
+
+
+#: The ASCII characters ``urllib.parse.urlencode`` quotes, and what it writes for each.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
+_ESCAPES = {chr(c): "+" if c == 0x20 else f"%{c:02X}" for c in range(128)
+            if _UNSAFE.fullmatch(chr(c))}
+
+
+def query_string(pairs: list[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode(pairs)``, quoting ASCII text with one regular expression
+    (urlencode quotes byte by byte in Python: ~10 µs for a paging link of a search)."""
+    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in pairs)
+
+
+def _quote(text: str) -> str:
+    if not text.isascii():
+        return quote_plus(text)
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    return _ESCAPES[found[0]]

@@ -1,4 +1,5 @@
-"""Small HTTP helpers on the hot path: the Last-Modified date and the request/Bundle ids."""
+"""Small HTTP helpers on the hot path: the Last-Modified date, the request/Bundle ids and
+the query strings of paging links."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import os
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.http import http_date as werkzeug_http_date
 
 from app.http.fhir_io import http_date
+from app.http.presentation import query_string
 from app.http.trace_ids import trace_id
 
 
@@ -47,3 +50,15 @@ def test_trace_ids_differ_between_forked_workers() -> None:
     os.close(read_end)
     assert from_child != trace_id()
     assert uuid.UUID(from_child).version == 4
+
+
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=6))
+def test_query_string_is_urlencode(pairs: list[tuple[str, str]]) -> None:
+    assert query_string(pairs) == urlencode(pairs)
+
+
+def test_query_string_example() -> None:
+    pairs = [("identifier", "urn:oid:1.2.752.129.2.1.3.1|194001019806"), ("family", "Åsa Ö"),
+             ("_count", "20")]
+    assert query_string(pairs) == ("identifier=urn%3Aoid%3A1.2.752.129.2.1.3.1%7C194001019806"
+                                   "&family=%C3%85sa+%C3%96&_count=20")
