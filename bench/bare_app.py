@@ -35,19 +35,27 @@ def create_bare_app() -> Flask:
     base = os.environ["BENCH_REAL_BASE"].rstrip("/")
     patient_id = os.environ["BENCH_PATIENT_ID"]
     search_query = os.environ["BENCH_SEARCH_QUERY"]
-    read_body, read_headers = _fetch(f"{base}/Patient/{patient_id}")
-    search_body, search_headers = _fetch(f"{base}/Patient?{quote(search_query, safe='=&')}")
+    read = _fetch(f"{base}/Patient/{patient_id}")
+    search = _fetch(f"{base}/Patient?{quote(search_query, safe='=&')}")
+    return serving(patient_id, read, search)
 
+
+def serving(patient_id: str, read: tuple[bytes, dict[str, str]],
+            search: tuple[bytes, dict[str, str]]) -> Flask:
+    """A Flask app answering the read of ``patient_id`` and any identifier search with the
+    (body, headers) given."""
+    read_body, read_headers = read
+    search_body, search_headers = search
     app = Flask(__name__)
 
     @app.get("/fhir/Patient/<pid>")
-    def read(pid: str) -> Response:
+    def read_view(pid: str) -> Response:
         if pid != patient_id:
             abort(404)
         return Response(read_body, status=200, headers=read_headers)
 
     @app.get("/fhir/Patient")
-    def search() -> Response:
+    def search_view() -> Response:
         if not request.args.get("identifier"):
             abort(404)
         return Response(search_body, status=200, headers=search_headers)

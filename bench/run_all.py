@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("reserve_id_throughput", "bench/reserve_id_throughput.py", []),
     ("match_quality", "bench/match_quality.py", []),
     ("match_latency", "bench/match_latency.py", ["--sizes", "10000,100000"]),
+    ("read_instructions", "bench/read_instructions.py", []),
 ]
 
 
