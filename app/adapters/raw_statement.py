@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,21 @@ class RawStatement:
         bound: Sequence[Any] | Mapping[str, Any] = (
             [values[name] for name in compiled.names] if compiled.positional
             else {name: values[name] for name in compiled.names})
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi_connection = conn.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, bound)
             fetched = cursor.fetchall()
-        except dialect.loaded_dbapi.Error:
-            # The driver failed (a dropped connection, say): the statement runs once more
-            # through SQLAlchemy, which judges the failure as for every other statement — a
-            # lost connection is invalidated with the rest of the pool and raised as
-            # DBAPIError(connection_invalidated=True), which run_read/run_write retry.
-            return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, cursor):
+                # The connection is gone: the statement runs once more through SQLAlchemy,
+                # which invalidates the connection and the rest of the pool and raises
+                # DBAPIError(connection_invalidated=True) — run_read/run_write retry that.
+                return [tuple(row) for row in conn.execute(self.statement, dict(params)).all()]
+            # Anything else (a deadlock in a write, a value the driver refuses) is raised as
+            # SQLAlchemy raises it, so that run_write sees the SQLSTATE and retries 40P01.
+            raise DBAPIError.instance(compiled.sql, bound, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
         finally:
             try:  # noqa: SIM105 — contextlib.suppress would build an object per call here
                 cursor.close()

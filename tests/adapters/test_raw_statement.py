@@ -4,13 +4,18 @@ datetimes converted the same way, and statements it cannot run raw go through SQ
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import bindparam, func, select
 
 from app.adapters.db import make_engine
 from app.adapters.raw_statement import RawStatement
 from app.adapters.tables import patient
+from app.adapters.unit_of_work import UnitOfWork
+from app.services.transactions import run_write
 from tests.support import make_pnr
 from tests.support import patient as patient_body
 
@@ -49,3 +54,35 @@ def test_rows_equal_sqlalchemy_rows_with_the_same_types(database, base, http):
     finally:
         engine.dispose()
     assert isinstance(expected[0][2], datetime)
+
+
+def test_writers_that_deadlock_on_raw_row_locks_are_retried(database, base, http):
+    """Two write transactions lock the same two Patients (SELECT … FOR UPDATE on the raw
+    cursor) in opposite orders: PostgreSQL kills one with a deadlock (40P01), which must reach
+    run_write as SQLAlchemy's error with its SQLSTATE, so that the loser runs again and both
+    succeed. (SQLite writers never hold locks at the same time: BEGIN IMMEDIATE.)"""
+    if not database.is_postgres:
+        pytest.skip("SQLite writers take the database lock one at a time")
+    first, second = (http.post(f"{base}/Patient", json=patient_body(pnr=make_pnr())).json()["id"]
+                     for _ in range(2))
+    engine = make_engine(database.url)
+    both_hold_one = threading.Barrier(2)
+    attempts: list[str] = []
+
+    def lock_in_order(order: tuple[str, str]) -> str:
+        def use_case(uow: UnitOfWork) -> str:
+            attempts.append(order[0])
+            uow.patients.get(order[0], for_update=True)
+            if attempts.count(order[0]) == 1:  # only the first attempt waits for the other
+                both_hold_one.wait(timeout=30)
+            uow.patients.get(order[1], for_update=True)
+            return order[0]
+        return run_write(engine, use_case)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(lock_in_order, [(first, second), (second, first)], timeout=60))
+    finally:
+        engine.dispose()
+    assert done == [first, second]
+    assert len(attempts) == 3  # the deadlock's loser ran twice
