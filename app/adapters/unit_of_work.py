@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from app.adapters import read_connections
 from app.adapters.audit_repository import AuditRepository
@@ -56,7 +55,7 @@ class UnitOfWork:
         assert conn is not None
         self._conn = None
         if self._kept:
-            read_connections.release(self.engine, conn, failed=isinstance(exc, DBAPIError))
+            read_connections.release(conn)
             return
         try:
             if conn.in_transaction():

@@ -69,17 +69,31 @@ def test_reads_see_every_commit_and_hold_no_transaction(engine, base, http) -> N
             assert busy == 0
 
 
-def test_a_failed_read_gives_its_connection_back_to_the_pool(engine) -> None:
-    """After a database error the kept connection is not trusted: it goes back to the pool
-    (whose reset rolls it back; a lost one is discarded) and the next read takes another."""
+def test_a_failed_statement_keeps_the_connection_and_leaks_nothing(engine) -> None:
     with UnitOfWork(engine) as uow:
         kept = uow.connection
-    with pytest.raises(DBAPIError), UnitOfWork(engine) as uow:
-        uow.connection.execute(text("SELECT * FROM no_such_table"))
-    assert kept.closed
+    checked_out = engine.pool.checkedout()
+    for _ in range(20):
+        with pytest.raises(DBAPIError), UnitOfWork(engine) as uow:
+            uow.connection.execute(text("SELECT * FROM no_such_table"))
     with UnitOfWork(engine) as uow:
-        assert uow.connection is not kept
+        assert uow.connection is kept
         assert uow.connection.execute(text("SELECT 1")).scalar() == 1
+    assert engine.pool.checkedout() == checked_out
+
+
+def test_a_broken_or_old_connection_is_replaced(engine, monkeypatch) -> None:
+    with UnitOfWork(engine) as uow:
+        broken = uow.connection
+        broken.invalidate()  # what SQLAlchemy does when the database dropped it
+    with UnitOfWork(engine) as uow:
+        old = uow.connection
+        assert old is not broken
+    monkeypatch.setattr(read_connections, "RECYCLE_SECONDS", 0.0)
+    with UnitOfWork(engine) as uow:
+        assert uow.connection is not old
+        assert uow.connection.execute(text("SELECT 1")).scalar() == 1
+    assert old.closed
 
 
 def test_an_ended_thread_gives_its_connection_back(engine) -> None:
