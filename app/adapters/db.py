@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 #: A worker thread holds at most two connections: the one it keeps for reads
 #: (app.adapters.read_connections) and one write transaction. The pool therefore never makes
@@ -45,9 +46,12 @@ def ensure_sqlite_directory(url: str) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     ensure_sqlite_directory(url)
-    in_memory = make_url(url).database in (None, "", ":memory:")  # one connection per thread
+    parsed = make_url(url)
+    # In-memory databases get SQLAlchemy's one-connection-per-thread pool, which has no sizes.
+    pool_class = parsed.get_dialect().get_pool_class(parsed)  # type: ignore[attr-defined]
+    pooled = issubclass(pool_class, QueuePool)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                           **({} if in_memory else POOL))
+                           **(POOL if pooled else {}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
@@ -44,4 +45,19 @@ def test_sqlite_writers_take_the_write_lock_when_they_begin(tmp_path: Path) -> N
         other.execute("ROLLBACK")
     finally:
         other.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:",
+                                 "sqlite:///file:sweid?mode=memory&cache=shared&uri=true"])
+def test_in_memory_sqlite_databases_still_open(url: str) -> None:
+    """In-memory databases get SQLAlchemy's one-connection-per-thread pool (no pool sizes,
+    no kept read connections)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's note on mode=memory's pool
+        engine = make_engine(url)
+    try:
+        with UnitOfWork(engine) as uow:
+            assert uow.connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
         engine.dispose()
