@@ -1,8 +1,19 @@
-"""Folding of strings for search: case- and accent-insensitive (Å→a, Ö→o, É→e)."""
+"""Strings: folding for search (case- and accent-insensitive: Å→a, Ö→o, É→e) and the
+characters a FHIR string may not hold."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Any
+
+#: FHIR R4 datatypes, string: "SHALL NOT contain Unicode character points below 32, except
+#: for u0009 (horizontal tab), u000D (carriage return) and u000A (line feed)". PostgreSQL's
+#: text cannot store U+0000 at all.
+CONTROL_CHARACTERS_MESSAGE = ("FHIR strings may not contain control characters (U+0000 to "
+                              "U+001F other than tab, line feed and carriage return)")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
 
 
 def fold(value: str) -> str:
@@ -14,3 +25,37 @@ def fold(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())
+
+
+def has_control_characters(document: Any) -> bool:
+    r"""True when a string anywhere in a parsed JSON document (keys too) holds a character
+    a FHIR string may not.
+
+    >>> has_control_characters({"name": [{"family": "A\x00b"}]})
+    True
+    >>> has_control_characters({"text": "line one\nline two\ttabbed"})
+    False
+    """
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _CONTROL.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def has_encoded_control_characters(query: str) -> bool:
+    """True when a percent-encoded query string or form body encodes such a character.
+
+    >>> has_encoded_control_characters("family=a%00b")
+    True
+    >>> has_encoded_control_characters("address=Storgatan%201%0A123%2045")
+    False
+    """
+    return _ENCODED_CONTROL.search(query) is not None

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
+from app.domain.errors import InvalidRequest
+from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
 from app.http import auth, openapi_schemas
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             # Settled once, before any work (406 when the client accepts nothing we write);
             # every response of the request then reuses it.
             state.media_type = response_type()
+            if has_encoded_control_characters(current.environ.get("QUERY_STRING", "")):
+                raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
 
     @app.after_request
     def _finish(response: Response) -> Response:

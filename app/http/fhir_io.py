@@ -13,6 +13,7 @@ from flask import Request, Response, current_app, g, request
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
+from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import redact
 from app.xml import XmlError, from_xml, to_xml
 
@@ -47,9 +48,13 @@ def read_json_body() -> Any:
     if not data.strip():
         raise InvalidRequest("The request has no body")
     try:
-        return orjson.loads(data)
+        document = orjson.loads(data)
     except orjson.JSONDecodeError:
         raise InvalidRequest("The body is not valid JSON") from None
+    # JSON writes a control character in a string only as an escape (\u0000 … \u001f).
+    if b"\\u00" in data and has_control_characters(document):
+        raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
+    return document
 
 
 def _read_xml_body() -> dict[str, Any]:
@@ -57,9 +62,12 @@ def _read_xml_body() -> dict[str, Any]:
     if not data.strip():
         raise InvalidRequest("The request has no body")
     try:
-        return from_xml(data)
+        document = from_xml(data)
     except XmlError as error:
         raise InvalidRequest(str(error)) from None
+    if has_control_characters(document):
+        raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
+    return document
 
 
 def response_type() -> str:

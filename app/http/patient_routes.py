@@ -10,7 +10,8 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from app.adapters.patient_repository import StoredPatient
-from app.domain.errors import NotFound
+from app.domain.errors import InvalidRequest, NotFound
+from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.http.auth import authenticated, requires
 from app.http.fhir_io import (
     base_url,
@@ -38,9 +39,12 @@ def _engine() -> Any:
 
 
 def _params() -> list[tuple[str, str]]:
-    pairs = list(request.args.items(multi=True))
+    pairs = list(request.args.items(multi=True))  # checked in the request's start hook
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-        pairs += list(request.form.items(multi=True))
+        form = list(request.form.items(multi=True))
+        if has_control_characters(form):
+            raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
+        pairs += form
     return pairs
 
 

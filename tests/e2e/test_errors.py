@@ -187,3 +187,45 @@ def test_error_expressions_never_echo_a_personnummer(base, http):
     outcome = assert_outcome(response, 400)
     assert "196208159860" not in response.text
     assert outcome["issue"][0]["expression"]
+
+
+def _nul_requests(base: str, existing: dict) -> list[tuple[str, str, dict]]:
+    """(method, url, requests keyword arguments) that each carry a U+0000 somewhere."""
+    bad = patient(family="Nul\u0000son")
+    json_type = {"Content-Type": "application/fhir+json"}
+    return [
+        ("POST", f"{base}/Patient", {"json": bad, "headers": json_type}),
+        ("PUT", f"{base}/Patient/{existing['id']}",
+         {"json": {**existing, "name": [{"family": "Q\u0001"}]}, "headers": json_type}),
+        ("PATCH", f"{base}/Patient/{existing['id']}",
+         {"json": [{"op": "replace", "path": "/gender", "value": "fe\u001fmale"}],
+          "headers": {"Content-Type": "application/json-patch+json"}}),
+        ("POST", base, {"json": {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": bad, "request": {"method": "POST", "url": "Patient"}}]},
+            "headers": json_type}),
+        ("POST", f"{base}/Patient/$match", {"json": {"resourceType": "Parameters", "parameter": [
+            {"name": "resource", "resource": bad}]}, "headers": json_type}),
+        ("GET", f"{base}/Patient?family=a%00b", {}),
+        ("GET", f"{base}/Patient?identifier={PNR_SYSTEM}|1998%0B", {}),
+        ("GET", f"{base}/Patient/$ihe-pix?sourceIdentifier=urn:oid:1.2.3|a%00", {}),
+        ("POST", f"{base}/Patient/_search", {"data": {"family": "a\u0000"}}),
+    ]
+
+
+def test_control_characters_are_a_400_and_nothing_is_written(base, http):
+    """FHIR strings hold no control characters but tab, CR and LF (and PostgreSQL's text no
+    U+0000): every way in answers 400 naming the rule, on both databases alike."""
+    existing = http.post(f"{base}/Patient", json=patient(family="Kontrollsson")).json()
+    for method, url, kwargs in _nul_requests(base, existing):
+        outcome = assert_outcome(requests.request(method, url, timeout=30, **kwargs), 400)
+        assert "control characters" in outcome["issue"][0]["diagnostics"], (method, url)
+    assert http.get(f"{base}/Patient", params={"family": "Nul"}).json().get("total") == 0
+    assert http.get(f"{base}/Patient/{existing['id']}").json()["meta"]["versionId"] == "1"
+
+
+def test_tab_line_feed_and_carriage_return_are_allowed(base, http):
+    body = patient(family="Radbrytning")
+    body["address"] = [{"line": ["Storgatan 1\nLgh 1001", "c/o\tTestsson\r"]}]
+    created = http.post(f"{base}/Patient", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["address"][0]["line"][0] == "Storgatan 1\nLgh 1001"
