@@ -50,6 +50,7 @@ from app.domain.merge import (
 )
 from app.domain.patient_index import PatientIndex, index_patient, is_protected
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
+from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
 from app.services.fhir_validation import validate_patient
 
@@ -280,6 +281,8 @@ def history(
 
 def prepare(body: Any, today: date) -> dict[str, Any]:
     """Validate a Patient body and normalise its identifiers (400 / 422 on failure)."""
+    if has_control_characters(body):  # from any source: HTTP checks its bodies, `load` not
+        raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
     resource = validate_patient(body)
     normalise_patient_identifiers(resource, today)
     return resource

@@ -129,6 +129,22 @@ def test_load_resumes_from_its_checkpoint_and_reports_refused_lines(database, se
     assert "created 4, updated 2" in again.stdout
 
 
+def test_load_refuses_a_patient_with_a_control_character(database, server, base, fhir,
+                                                          tmp_path):
+    """FHIR strings hold no U+0000 (nor can PostgreSQL's text): the line is refused and
+    reported, the others are loaded, on both databases."""
+    family = unique_name("Nulload")
+    source = tmp_path / "patients.ndjson"
+    source.write_text(json.dumps(patient(family, given="Ok")) + "\n"
+                      + json.dumps(patient(family, given="Bad\u0000")) + "\n")
+    done = cli(database, "load", str(source))
+    assert done.returncode == 2
+    assert "created 1" in done.stdout and "refused 1" in done.stdout
+    assert "control characters" in done.stderr
+    found = fhir.get(f"{base}/Patient", params={"family": family}).json()
+    assert [e["resource"]["name"][0]["given"] for e in found["entry"]] == [["Ok"]]
+
+
 def test_export_writes_every_current_patient_as_ndjson(database, server, base, fhir, tmp_path):
     marker = fhir.post(f"{base}/Patient", json=patient(unique_name("Export"))).json()
     target = tmp_path / "out.ndjson"
