@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support import PNR_SYSTEM, patient
+from tests.support import PNR_SYSTEM, patient, unique_name
 
 
 def assert_outcome(response: requests.Response, status: int) -> dict:
@@ -189,9 +189,9 @@ def test_error_expressions_never_echo_a_personnummer(base, http):
     assert outcome["issue"][0]["expression"]
 
 
-def _nul_requests(base: str, existing: dict) -> list[tuple[str, str, dict]]:
-    """(method, url, requests keyword arguments) that each carry a U+0000 somewhere."""
-    bad = patient(family="Nul\u0000son")
+def _nul_requests(base: str, existing: dict, family: str) -> list[tuple[str, str, dict]]:
+    """(method, url, requests keyword arguments) that each carry a control character."""
+    bad = patient(family=f"{family}\u0000son")
     json_type = {"Content-Type": "application/fhir+json"}
     return [
         ("POST", f"{base}/Patient", {"json": bad, "headers": json_type}),
@@ -216,10 +216,11 @@ def test_control_characters_are_a_400_and_nothing_is_written(base, http):
     """FHIR strings hold no control characters but tab, CR and LF (and PostgreSQL's text no
     U+0000): every way in answers 400 naming the rule, on both databases alike."""
     existing = http.post(f"{base}/Patient", json=patient(family="Kontrollsson")).json()
-    for method, url, kwargs in _nul_requests(base, existing):
+    family = unique_name("Nul")
+    for method, url, kwargs in _nul_requests(base, existing, family):
         outcome = assert_outcome(requests.request(method, url, timeout=30, **kwargs), 400)
         assert "control characters" in outcome["issue"][0]["diagnostics"], (method, url)
-    assert http.get(f"{base}/Patient", params={"family": "Nul"}).json().get("total") == 0
+    assert http.get(f"{base}/Patient", params={"family": family}).json().get("total") == 0
     assert http.get(f"{base}/Patient/{existing['id']}").json()["meta"]["versionId"] == "1"
 
 
