@@ -136,10 +136,12 @@ def test_a_different_personnummer_is_strong_evidence_against(base, http):
 def test_only_certain_matches_leaves_out_the_probable_ones(base, http):
     birth = a_birth_date()
     pnr = make_pnr(date.fromisoformat(birth), female=True)
-    family = unique_name()
-    certain = create(http, base, patient(family, pnr=pnr, birth=birth))
-    probable = create(http, base, patient(family, birth=birth))
-    query = patient(family, pnr=pnr, birth=birth)
+    # A given name of its own too: another test's "Testa" born the same day (the session
+    # database is shared) could otherwise rank as probable beside the two made here.
+    family, given = unique_name(), unique_name("G")
+    certain = create(http, base, patient(family, pnr=pnr, birth=birth, given=given))
+    probable = create(http, base, patient(family, birth=birth, given=given))
+    query = patient(family, pnr=pnr, birth=birth, given=given)
     # Other tests' records may trail as "possible" (or, holding another personnummer,
     # "certainly-not"); the two made here must lead.
     ranked = graded(run_match(http, base, query))
