@@ -72,10 +72,18 @@ def patient(family: str | None = None, *, pnr: str | None = None, given: str = "
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nobody listens on right now, below Linux's ephemeral range (32768–60999),
+    so that no client connection of the test run takes it as its local port before the
+    server binds it."""
+    rng = random.Random()
+    while True:
+        port = rng.randrange(20000, 32768)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
@@ -135,24 +143,37 @@ class Server:
         return Path(os.environ.get("TMPDIR", "/tmp")) / f"sweid-{self.port}.log"
 
     def start(self) -> Server:
-        env = {**os.environ, "DATABASE_URL": self.database.url, "PORT": str(self.port),
-               "WORKERS": str(self.workers), **self.env}
+        env = {**os.environ, "DATABASE_URL": self.database.url, "WORKERS": str(self.workers),
+               **self.env}
         subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True,
                        cwd=ROOT, capture_output=True)
+        for _ in range(3):  # another process may take the port between free_port() and bind
+            if self._launch(env):
+                return self
+            self.port = free_port()
+        raise RuntimeError("server found no free port in 3 tries")
+
+    def _launch(self, env: dict[str, str]) -> bool:
+        """Start gunicorn on ``self.port``; False when the port was taken meanwhile."""
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
                  self.app],
-                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env={**env, "PORT": str(self.port)}, cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            log_text = self.log_path.read_text(errors="replace")
+            if "Connection in use" in log_text:
+                self.stop()
+                return False
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}; log:\n"
-                                   f"{self.log_path.read_text(errors='replace')[-3000:]}")
+                                   f"{log_text[-3000:]}")
             try:
                 if requests.get(self.base + "/metadata", timeout=5).status_code == 200:
-                    return self
+                    return True
             except requests.RequestException:
                 pass
             time.sleep(0.1)
