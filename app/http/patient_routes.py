@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
@@ -21,7 +20,7 @@ from app.http.fhir_io import (
     version_headers,
 )
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
-from app.http.presentation import history_bundle, patient_body, searchset
+from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_query
 from app.services import patients
 from app.services.patients import WriteResult
@@ -114,7 +113,7 @@ def create() -> Response:
 
 def _criteria_in_query() -> str | None:
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_format", "_pretty")]
-    return urlencode(pairs) if pairs else None
+    return query_string(pairs) if pairs else None
 
 
 @blp.route("/Patient", methods=["PUT"])

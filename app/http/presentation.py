@@ -129,7 +129,6 @@ def _paging_links(
     return links
 
 
-
 #: The ASCII characters ``urllib.parse.urlencode`` quotes, and what it writes for each.
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
 _ESCAPES = {chr(c): "+" if c == 0x20 else f"%{c:02X}" for c in range(128)
