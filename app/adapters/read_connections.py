@@ -2,9 +2,9 @@
 
 A read by id does ~10 µs of SQL; checking a connection out of the pool and back in (with the
 pool's reset) and wrapping it in a SQLAlchemy ``Connection`` cost as much again on every
-request (0.89M → 0.80M instructions per read by id, in-process). A worker thread reads on
-every request, so it keeps one connection for its read units of work; writes still check out
-a connection of their own for each transaction.
+request (about a tenth of a read by id's instructions: bench/README.md, "Where a read's
+time goes"). A worker thread reads on every request, so it keeps one connection for its
+read units of work; writes still check out a connection of their own for each transaction.
 
 What makes keeping it safe:
 
