@@ -19,7 +19,7 @@ draw from three separate ``random.Random`` streams.
 What is modelled, and from where (approximate figures, for realism, not for statistics):
 
 * Surnames: shares like Statistics Sweden's name statistics (Andersson and Johansson
-  about 2.2 % each, the top ten -son names about 15 %, the top 100 nearly a third; SCB
+  about 2.1 % each, the top ten -son names about 14 %, the top 100 nearly a third; SCB
   2012: "100 of these names are carried by nearly a third of the population"), then a
   long tail composed from Swedish name parts (Lind+berg, Sjö+ström …), soldier names,
   -én names and rarer -son names; about 12 % immigrant surnames (Arabic, Somali, Persian,
