@@ -39,7 +39,11 @@ identity-coverage: install
 test: lint identity-coverage
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from app.config import Settings
 from app.domain.access import Access
+
+if TYPE_CHECKING:
+    from app.domain.matching import Model
 
 
 @click.group()
@@ -291,6 +296,78 @@ def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
                    + ", ".join(f"Patient/{a} → Patient/{b}" for a, b in examples), err=True)
     if counts["refused"] or dangling:
         raise SystemExit(2)
+
+
+@main.group("match")
+def match_group() -> None:
+    """The $match model: show the one in use, refit it on this database's records."""
+
+
+def _match_model(settings: Settings) -> Model:
+    """The model in use (MATCH_MODEL_FILE, else the shipped one); a bad file is one line."""
+    from app.domain.matching import SHIPPED, ModelError, load_model
+
+    try:
+        return load_model(settings.match_model_file or SHIPPED)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@match_group.command("show")
+def match_show() -> None:
+    """Print the model in use (MATCH_MODEL_FILE, else the shipped one): version, what it was
+    fitted on, thresholds, rules."""
+    import json
+
+    click.echo(json.dumps(_match_model(Settings.from_env()).summary, indent=2,
+                          ensure_ascii=False))
+
+
+@match_group.command("fit")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Model file to write; serve it with MATCH_MODEL_FILE=<file>.")
+@click.option("--sample", type=click.IntRange(100), default=500_000, show_default=True,
+              help="Fit on at most this many records (a uniform random sample).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--version", "version", default=None,
+              help="Version name of the new model (default: local-<date>-<records>).")
+def match_fit(output: str, sample: int, seed: int, version: str | None) -> None:
+    """Refit the $match model on this database's own records, without labels.
+
+    Term frequencies (family names, given names, postal codes, cities), u from random pairs,
+    the household correction and m by EM over blocked pairs (pulled towards the base model's
+    m), as app/domain/matching/fit.py describes. The base is the model in use; its
+    calibration and thresholds are kept. Run it again when the population has changed (e.g.
+    nightly); the server reads MATCH_MODEL_FILE when it starts.
+    """
+    from dataclasses import replace
+    from datetime import date
+
+    from app.adapters.db import make_engine
+    from app.domain.matching.fit import fit_unsupervised
+    from app.domain.matching.model import save_model
+    from app.services.matching import stored_records
+
+    settings = Settings.from_env()
+    base = _match_model(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        records = stored_records(
+            engine, sample=sample, seed=seed,
+            progress=lambda n: click.echo(f"read {n} Patients", err=True))
+    finally:
+        engine.dispose()
+    if len(records) < 2:
+        raise click.ClickException("fewer than 2 Patients in the database: nothing to fit on")
+    model = fit_unsupervised(records, base, seed=seed,
+                             progress=lambda step: click.echo(step, err=True))
+    model = replace(model, version=version or f"local-{date.today():%Y%m%d}-{len(records)}",
+                    description=f"refitted on {len(records)} records of this database, "
+                                f"base {base.version}",
+                    fitted={"on": "this database", "records": len(records), "base": base.version,
+                            "date": date.today().isoformat()})
+    save_model(model, output)
+    click.echo(f"wrote model {model.version} to {output}")
 
 
 @main.command()

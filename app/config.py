@@ -34,6 +34,8 @@ class Settings:
     jwt_issuer: str | None = None
     #: One line per request on stderr (app.http.request_log); REQUEST_LOG=off turns it off.
     request_log: bool = True
+    #: The $match model file (``python -m app match fit`` writes one); None = the shipped one.
+    match_model_file: str | None = None
 
     @property
     def auth_configured(self) -> bool:
@@ -60,6 +62,7 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER") or None,
             request_log=(env.get("REQUEST_LOG") or "on").strip().lower() not in (
                 "off", "0", "false", "no"),
+            match_model_file=env.get("MATCH_MODEL_FILE") or None,
         )
 
 

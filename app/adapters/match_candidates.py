@@ -13,6 +13,7 @@ resources: only the few Patients returned are loaded in full (:meth:`resources`)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -33,6 +34,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -44,6 +46,12 @@ from app.domain.patient_index import MATCH_KEY_PARAM
 
 #: Merged-away records are followed to their survivor through at most this many hops.
 MAX_HOPS = 5
+#: Seconds a process keeps the population size it counted.
+POPULATION_TTL = 300.0
+#: PostgreSQL: below this planner estimate the patients are counted exactly.
+ESTIMATE_FROM = 100_000
+#: database URL → (monotonic time counted, population size).
+_population: dict[str, tuple[float, int]] = {}
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,36 @@ class MatchCandidates:
         by_identifier = sorted({row[0] for row in rows if row[1]})
         chosen = choose(row[0] for row in rows if not row[1])
         return by_identifier + [i for i in chosen if i not in by_identifier]
+
+    def population(self) -> int:
+        """How many Patients the database holds (the size the match model's prior and
+        household evidence scale with): PostgreSQL's planner estimate once the table is
+        large, an exact count otherwise; kept for :data:`POPULATION_TTL` seconds."""
+        key = str(self.conn.engine.url)
+        held = _population.get(key)
+        now = time.monotonic()
+        if held is not None and now - held[0] < POPULATION_TTL:
+            return held[1]
+        size = 0
+        if self.conn.dialect.name == "postgresql":
+            size = int(self.conn.execute(text(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = 'patient'::regclass"
+            )).scalar_one())
+        if size < ESTIMATE_FROM:
+            size = int(self.conn.execute(
+                select(func.count()).select_from(patient).where(patient.c.deleted == false())
+            ).scalar_one())
+        _population[key] = (now, size)
+        return size
+
+    def page(self, after: str, limit: int) -> list[tuple[str, bytes | None, bytes]]:
+        """(id, stored match record, resource) of the current Patients with ids after
+        ``after``, in id order: the records ``match fit`` learns from."""
+        rows = self.conn.execute(
+            select(patient.c.id, patient.c.match_record, patient.c.resource)
+            .where(patient.c.id > after, patient.c.deleted == false())
+            .order_by(patient.c.id).limit(limit)).all()
+        return [(row.id, row.match_record, row.resource) for row in rows]
 
     def load(self, ids: Sequence[str]) -> list[CandidateRow]:
         """The current versions of ``ids`` (deleted ones left out) with their replaced-by."""

@@ -24,6 +24,7 @@ from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.domain.errors import InvalidRequest
+from app.domain.matching import SHIPPED, Model, load_model
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
 from app.http import auth, openapi_schemas
 from app.http.errors import http_error_response, register_error_handlers
@@ -38,6 +39,8 @@ class Extension:
     """What the app holds for the request handlers."""
 
     engine: Engine
+    #: The $match model (app.domain.matching.model).
+    match_model: Model
 
 
 class ResourceTypeConverter(BaseConverter):
@@ -119,7 +122,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
     )
     app.wsgi_app = ForwardedHeaders(app.wsgi_app)  # type: ignore[method-assign]
-    app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url))
+    app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url),
+                                        match_model=load_model(settings.match_model_file
+                                                               or SHIPPED))
     app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
     openapi_schemas.register(api.spec)

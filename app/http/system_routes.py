@@ -29,7 +29,10 @@ def metadata() -> Response:
     operations = []
     for module in operation_modules():
         definition = operation_definition(module.DEFINITION)
-        operations.append({"name": definition["code"], "definition": definition["url"]})
+        operation = {"name": definition["code"], "definition": definition["url"]}
+        if documentation := getattr(module, "capability_documentation", None):
+            operation["documentation"] = documentation()
+        operations.append(operation)
     settings = current_app.config["SETTINGS"]
     return fhir_response(capability_statement(base_url(), operations,
                                               auth_configured=settings.auth_configured))

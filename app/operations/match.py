@@ -14,6 +14,7 @@ import orjson
 from flask import Response, current_app, g
 from flask_smorest import Blueprint
 
+from app.conformance import CANONICAL
 from app.domain.fhirdate import instant, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
@@ -25,6 +26,10 @@ from app.services.transactions import run_read
 
 DEFINITION = "OperationDefinition-match"
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
+#: A clerk-readable account of each score (app.domain.matching.explain).
+MATCH_EXPLANATION = f"{CANONICAL}/StructureDefinition/match-explanation"
+#: Bundle.meta.tag system naming the match model version that scored the results.
+MATCH_MODEL = f"{CANONICAL}/match-model"
 
 blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
 
@@ -43,23 +48,35 @@ def match() -> Response:
         only_single=bool(single(values, "onlySingleMatch", False)),
     )
     access = g.access
-    results = run_read(current_app.extensions["sweid"].engine,
-                       lambda uow: matching.match(uow, order, access, date.today()))
+    extension = current_app.extensions["sweid"]
+    model = extension.match_model
+    results = run_read(extension.engine,
+                       lambda uow: matching.match(uow, order, access, date.today(), model))
     base = base_url()
     entries = [{
         "fullUrl": f"{base}/Patient/{result.id}",
         "resource": orjson.Fragment(present(result.resource, result.protected, access)),
         "search": {
-            "extension": [{"url": MATCH_GRADE, "valueCode": result.grade}],
+            "extension": [{"url": MATCH_GRADE, "valueCode": result.grade},
+                          {"url": MATCH_EXPLANATION, "valueString": result.explanation}],
             "mode": "match",
             "score": result.score,
         },
     } for result in results]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
-        "meta": {"lastUpdated": instant(utc_now())},
+        "meta": {"lastUpdated": instant(utc_now()),
+                 "tag": [{"system": MATCH_MODEL, "code": model.version}]},
         "type": "searchset",
         "total": len(entries),
         "entry": entries,
     }
     return fhir_response(orjson.dumps(bundle))
+
+
+def capability_documentation() -> str:
+    """The CapabilityStatement's word on ``$match``: the model in use and its thresholds."""
+    model = current_app.extensions["sweid"].match_model
+    return (f"Match model {model.version}: score is a calibrated probability; probable from "
+            f"{model.probable}, possible from {model.possible}; certain only through an "
+            "identifier. Each entry's search carries a match-explanation extension.")

@@ -13,12 +13,15 @@ not see those fields (api.md "Access control"), so a match never reveals withhel
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import orjson
+from sqlalchemy import Engine
 
 from app.adapters.match_candidates import CandidateRow, MatchCandidates
 from app.adapters.unit_of_work import UnitOfWork
@@ -28,14 +31,20 @@ from app.domain.identifiers import normalise_patient_identifiers
 from app.domain.matching import (
     Assessment,
     MatchRecord,
+    Model,
     assess,
     decode_record,
+    explanation,
+    order_key,
     query_keys,
     record_from_patient,
 )
 from app.masking import must_mask
 from app.services.fhir_validation import validate_patient
+from app.services.transactions import run_read
 
+#: Patients read per query by :func:`stored_records`.
+FIT_PAGE = 5000
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
 #: Grades returned, in this order: ``certainly-not`` marks a look-alike that holds a
@@ -62,11 +71,14 @@ class MatchResult:
     protected: bool
     score: float
     grade: str
+    #: What agreed, differed or was missing, and what each contributed (for a clerk).
+    explanation: str
 
 
-def match(uow: UnitOfWork, request: MatchRequest, access: Access,
-          today: date) -> list[MatchResult]:
-    """The graded matches of ``request.resource``, best first."""
+def match(uow: UnitOfWork, request: MatchRequest, access: Access, today: date,
+          model: Model) -> list[MatchResult]:
+    """The graded matches of ``request.resource``, best first, scored by ``model`` in a
+    population of the database's size."""
     count = DEFAULT_COUNT if request.count is None else request.count
     if not 1 <= count <= MAX_COUNT:
         raise InvalidRequest(f"count must be between 1 and {MAX_COUNT}")
@@ -78,6 +90,7 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
                               see_protected=access.see_protected)
     rows = store.with_survivors(store.load(ids))
     records = _records(store, rows.values())
+    population = store.population()
     best: dict[str, tuple[Assessment, CandidateRow]] = {}
     for row in rows.values():
         survivor = _survivor(row, rows)
@@ -85,11 +98,13 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
             continue
         use_contact = not (must_mask(row.protected, access) or must_mask(survivor.protected,
                                                                          access))
-        result = assess(query, records[row.id], use_contact=use_contact)
+        result = assess(query, records[row.id], model=model, population=population,
+                        use_contact=use_contact)
         held = best.get(survivor.id)
-        if result.grade in RETURNED and (held is None or _key(result) < _key(held[0])):
+        if result.grade in RETURNED and (held is None
+                                         or order_key(result) < order_key(held[0])):
             best[survivor.id] = (result, survivor)
-    ranked = sorted(best.values(), key=lambda pair: (_key(pair[0]), pair[1].id))
+    ranked = sorted(best.values(), key=lambda pair: (order_key(pair[0]), pair[1].id))
     if request.only_certain:
         ranked = [pair for pair in ranked if pair[0].grade == "certain"]
     if request.only_single:
@@ -99,9 +114,37 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access,
     return [
         MatchResult(row.id, resources[row.id], row.protected,
                     1.0 if a.grade == "certain" else min(a.score, MAX_UNCERTAIN_SCORE),
-                    str(a.grade))
+                    str(a.grade), explanation(a))
         for a, row in ranked if row.id in resources  # deleted since it was scored: left out
     ]
+
+
+def stored_records(engine: Engine, *, sample: int, seed: int,
+                   progress: Callable[[int], None] = lambda _: None) -> list[MatchRecord]:
+    """The match records of the current Patients (for ``match fit``): every one, or a
+    uniform random ``sample`` of them (reservoir sampling, one pass in id order)."""
+    rng = random.Random(seed)
+    kept: list[MatchRecord] = []
+    seen = 0
+    after = ""
+    while True:
+        rows = run_read(engine, partial(_page, after=after))
+        for record_id, stored, resource in rows:
+            record = decode_record(stored, record_id) or record_from_patient(
+                orjson.loads(resource))
+            seen += 1
+            if len(kept) < sample:
+                kept.append(record)
+            elif (slot := rng.randrange(seen)) < sample:
+                kept[slot] = record
+        progress(seen)
+        if len(rows) < FIT_PAGE:
+            return kept
+        after = rows[-1][0]
+
+
+def _page(uow: UnitOfWork, *, after: str) -> list[tuple[str, bytes | None, bytes]]:
+    return MatchCandidates(uow.connection).page(after, FIT_PAGE)
 
 
 def _records(store: MatchCandidates, rows: Iterable[CandidateRow]) -> dict[str, MatchRecord]:
@@ -118,10 +161,6 @@ def _records(store: MatchCandidates, rows: Iterable[CandidateRow]) -> dict[str, 
     for record_id, resource in store.resources(rebuild).items():
         records[record_id] = record_from_patient(orjson.loads(resource))
     return records
-
-
-def _key(result: Assessment) -> tuple[int, float]:
-    return (RETURNED.index(str(result.grade)), -result.weight)
 
 
 def _survivor(row: CandidateRow, rows: dict[str, CandidateRow]) -> CandidateRow | None:

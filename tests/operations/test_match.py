@@ -53,8 +53,11 @@ def test_match_returns_a_scored_graded_searchset(base, http):
     entry = bundle["entry"][0]
     assert entry["resource"]["id"] == stored["id"]
     assert entry["search"]["mode"] == "match"
-    assert entry["search"]["extension"] == [{"url": MATCH_GRADE, "valueCode": "probable"}]
-    assert 0.9 <= entry["search"]["score"] < 1
+    grade, explanation = entry["search"]["extension"]
+    assert grade == {"url": MATCH_GRADE, "valueCode": "probable"}
+    assert explanation["url"].endswith("/StructureDefinition/match-explanation")
+    assert "family name: same" in explanation["valueString"]
+    assert 0.8 <= entry["search"]["score"] < 1
     assert entry["fullUrl"].endswith(f"/Patient/{stored['id']}")
 
 

@@ -2,30 +2,39 @@
 
 ``record`` reduces a Patient to comparable, Swedish-normalised fields (``normalise``);
 ``blocking`` says which stored records a query is compared with; ``features`` compares two
-records field by field into discrete agreement levels; ``model`` holds the Fellegi–Sunter
-m/u probabilities (fitted by ``em`` on FEBRL4, numbers in ``fitted``); ``score`` turns the
-evidence into a 0–1 score and a FHIR match grade.
+records field by field into discrete agreement levels; ``model`` is the match model as data
+(m/u, term frequencies, the household correction, calibration and thresholds, read from a
+JSON file that ``fit`` writes); ``score`` turns the evidence into a calibrated score and a
+FHIR match grade, and ``explain`` into a sentence a clerk can read.
 """
 
 from __future__ import annotations
 
 from app.domain.matching.blocking import MemoryIndex, choose, query_keys, record_keys
+from app.domain.matching.explain import explanation
+from app.domain.matching.model import SHIPPED, Model, ModelError, load_model
 from app.domain.matching.record import (
     MatchRecord,
     decode_record,
     encode_record,
     record_from_patient,
 )
-from app.domain.matching.score import Assessment, assess, rank
+from app.domain.matching.score import Assessment, assess, order_key, rank
 
 __all__ = [
+    "SHIPPED",
     "Assessment",
     "MatchRecord",
     "MemoryIndex",
+    "Model",
+    "ModelError",
     "assess",
     "choose",
     "decode_record",
     "encode_record",
+    "explanation",
+    "load_model",
+    "order_key",
     "query_keys",
     "rank",
     "record_from_patient",

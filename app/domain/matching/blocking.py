@@ -79,7 +79,8 @@ def query_keys(record: MatchRecord) -> list[str]:
     families, givens = _names(record)
     keys = set(record_keys(record))
     # Given and family names written in each other's fields.
-    keys |= record_keys(replace(record, family=record.given[:1], given=record.family[:1],
+    family_tokens = tuple(sorted(record.family_tokens))
+    keys |= record_keys(replace(record, family=record.given[:1], given=family_tokens[:2],
                                 family_tokens=frozenset(record.given[:1])))
     if record.birth:
         for variant in birth_variants(record.birth):

@@ -1,21 +1,38 @@
 """Comparison features: for each field, which agreement level a pair of records reaches.
 
 Discrete levels as in Fellegi–Sunter / Splink: each level has an m probability (how often
-true matches reach it) and a u probability (how often non-matches do) in
-:mod:`app.domain.matching.weights`. ``None`` means the field is missing on either side
-and contributes nothing.
+true matches reach it) and a u probability (how often non-matches do) in the model
+(:mod:`app.domain.matching.model`). A comparison also names the *term* that agreed (the
+family name, given name, postal code or city both records share) so that the model can
+weigh a common value ("Andersson", "Stockholm") less than a rare one (term-frequency
+adjustment). ``Agreement(None)`` means the field is missing on either side and contributes
+nothing.
+
+Address, telephone and e-mail are one feature, ``place``, at the most specific level both
+records reach — the same dwelling, postal code, city or county — because a shared street,
+postal code and city are one fact, not three, and a dwelling is shared by a household.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
 from app.domain.matching.record import MatchRecord
 
-Level = str | None
+
+@dataclass(frozen=True)
+class Agreement:
+    """The level one feature reaches, and the shared term where the level has one."""
+
+    level: str | None
+    term: str | None = None
+
+
+MISSING = Agreement(None)
 
 
 def _best_jw(left: Iterable[str], right: Iterable[str]) -> float:
@@ -23,64 +40,82 @@ def _best_jw(left: Iterable[str], right: Iterable[str]) -> float:
     return max((JaroWinkler.similarity(a, b) for a in left for b in right), default=0.0)
 
 
-def family_level(q: MatchRecord, c: MatchRecord) -> Level:
+def _typo(left: Iterable[str], right: Iterable[str]) -> bool:
+    """One character substituted, inserted, deleted or two adjacent swapped — but the first
+    letter only swapped with the second: a first letter replaced, added or dropped is what
+    sets rhyming names apart (Anna and Hanna, Leo and Teo are often twins)."""
+    right = tuple(right)
+    return any((a[0] == b[0] or a[:2] == b[1::-1]) and (
+        DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1)
+        for a in left for b in right if min(len(a), len(b)) >= 2 and max(len(a), len(b)) >= 3)
+
+
+def _similarity(left: tuple[str, ...], right: tuple[str, ...]) -> str:
+    """typo (see :func:`_typo`) / similar (Jaro–Winkler ≥ 0.8) / else."""
+    if _typo(left, right):
+        return "typo"
+    return "similar" if _best_jw(left, right) >= 0.8 else "else"
+
+
+def _swapped(q: MatchRecord, c: MatchRecord) -> bool:
+    """The given and family name fields written in each other's place (a double given name
+    written as the family name counts too)."""
+    return bool(q.family_tokens & set(c.given_forms or c.given)
+                and c.family_tokens & set(q.given_forms or q.given))
+
+
+def family_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     """exact (also a double name written joined or hyphenated) / token (shares one part of a
-    double name) / jw92 / jw80 / else."""
+    double name) / typo / similar / swapped / else. The term is the shared name."""
     if not q.family or not c.family:
-        return None
-    if set(q.family) & set(c.family):
-        return "exact"
-    if q.family_tokens & c.family_tokens:
-        return "token"
-    similarity = _best_jw(q.family, c.family)
-    if similarity >= 0.92:
-        return "jw92"
-    if similarity >= 0.8:
-        return "jw80"
-    # The two name fields swapped (given written as family and vice versa).
-    if q.given and c.given and q.family[0] == c.given[0] and c.family[0] == q.given[0]:
-        return "swapped"
-    return "else"
+        return MISSING
+    shared = [name for name in q.family if name in c.family]
+    if shared:
+        return Agreement("exact", shared[0])
+    if tokens := sorted(q.family_tokens & c.family_tokens):
+        return Agreement("token", tokens[0])
+    if _swapped(q, c):
+        return Agreement("swapped", sorted(c.family_tokens)[0])
+    return Agreement(_similarity(q.family, c.family))
 
 
-def given_level(q: MatchRecord, c: MatchRecord) -> Level:
+def given_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     """exact (first given name, nicknames included) / token (another given name agrees) /
-    jw92 / jw80 / else."""
+    typo / similar / swapped / else. The term is the shared given name."""
     if not q.given or not c.given:
-        return None
+        return MISSING
     if q.given[0] == c.given[0]:
-        return "exact"
-    if set(q.given) & set(c.given):
-        return "token"
-    similarity = JaroWinkler.similarity(q.given[0], c.given[0])
-    if similarity >= 0.92:
-        return "jw92"
-    if similarity >= 0.8:
-        return "jw80"
-    if q.family and c.family and q.family[0] == c.given[0] and c.family[0] == q.given[0]:
-        return "swapped"
-    return "else"
+        return Agreement("exact", q.given[0])
+    if shared := [name for name in q.given if name in c.given]:
+        return Agreement("token", shared[0])
+    if _swapped(q, c):
+        return Agreement("swapped", c.given[0])
+    return Agreement(_similarity(_first_given(q), _first_given(c)))
 
 
-def birth_level(q: MatchRecord, c: MatchRecord) -> Level:
-    """exact / transposed (day and month swapped) / typo (one digit differs) / near (within
-    a week: the number's date may differ from the birth date, domain.md §2.1) / year / else."""
+def _first_given(record: MatchRecord) -> tuple[str, ...]:
+    """The first given name as mapped (nicknames to the full name) and as typed."""
+    return record.given[:1] + record.given_forms[:1]
+
+
+def birth_level(q: MatchRecord, c: MatchRecord) -> Agreement:
+    """exact / transposed (day and month swapped) / typo (one digit differs, or two adjacent
+    digits swapped) / near (within a week: the number's date may differ from the birth date,
+    domain.md §2.1) / year (same year, another day) / else."""
     a, b = q.birth, c.birth
     if not a or not b:
-        return None
+        return MISSING
     if a == b:
-        return "exact"
+        return Agreement("exact")
     if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
-        return "transposed"
-    if sum(x != y for x, y in zip(a, b, strict=True)) == 1:
-        return "typo"
+        return Agreement("transposed")
+    if sum(x != y for x, y in zip(a, b, strict=True)) == 1 or _one_adjacent_swap(a, b):
+        return Agreement("typo")
     qd, cd = q.birth_date, c.birth_date
     assert qd is not None and cd is not None
     if abs((qd - cd).days) <= 7:
-        return "near"
-    if a[:4] == b[:4] or _one_adjacent_swap(a, b):
-        return "year"
-    return "else"
+        return Agreement("near")
+    return Agreement("year" if a[:4] == b[:4] else "else")
 
 
 def _one_adjacent_swap(a: str, b: str) -> bool:
@@ -89,88 +124,68 @@ def _one_adjacent_swap(a: str, b: str) -> bool:
         a[diffs[1]] == b[diffs[0]])
 
 
-def sex_level(q: MatchRecord, c: MatchRecord) -> Level:
+def sex_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     if not q.sex or not c.sex:
-        return None
-    return "exact" if q.sex == c.sex else "else"
+        return MISSING
+    return Agreement("exact" if q.sex == c.sex else "else")
 
 
-def postal_level(q: MatchRecord, c: MatchRecord) -> Level:
-    """exact / typo (one character differs) / else."""
-    if not q.postal or not c.postal:
-        return None
-    if q.postal & c.postal:
-        return "exact"
-    for a in q.postal:
-        for b in c.postal:
-            if len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
-                return "typo"
-    return "else"
+def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
+    """household (same street address, telephone or e-mail) / postal (same postal code,
+    term: the code) / city (term: the city) / county / else; missing when either side has
+    no address or contact data."""
+    has_q = q.lines or q.postal or q.cities or q.counties or q.phones or q.emails
+    has_c = c.lines or c.postal or c.cities or c.counties or c.phones or c.emails
+    if not has_q or not has_c:
+        return MISSING
+    same_area = not (q.postal and c.postal) or bool(q.postal & c.postal) or bool(
+        q.cities & c.cities)
+    if (q.phones & c.phones) or (q.emails & c.emails) or (same_area and _same_street(q, c)):
+        return Agreement("household")
+    if shared := sorted(q.postal & c.postal):
+        return Agreement("postal", shared[0])
+    if shared := sorted(q.cities & c.cities):
+        return Agreement("city", shared[0])
+    if q.cities and c.cities and _best_jw(q.cities, c.cities) >= 0.9:
+        return Agreement("city", sorted(c.cities)[0])
+    if q.counties & c.counties:
+        return Agreement("county")
+    return Agreement("else")
 
 
-def line_level(q: MatchRecord, c: MatchRecord) -> Level:
-    """Street address: exact / close (token-set similarity ≥ 90) / partial (≥ 70) / else."""
+def _same_street(q: MatchRecord, c: MatchRecord) -> bool:
     if not q.lines or not c.lines:
-        return None
+        return False
     if set(q.lines) & set(c.lines):
-        return "exact"
-    best = max(token_set_ratio(a, b) for a in q.lines for b in c.lines)
-    if best >= 90:
-        return "close"
-    if best >= 70:
-        return "partial"
-    return "else"
+        return True
+    return max(token_set_ratio(a, b) for a in q.lines for b in c.lines) >= 90
 
 
-def city_level(q: MatchRecord, c: MatchRecord) -> Level:
-    if not q.cities or not c.cities:
-        return None
-    if q.cities & c.cities:
-        return "exact"
-    return "close" if _best_jw(q.cities, c.cities) >= 0.9 else "else"
-
-
-def county_level(q: MatchRecord, c: MatchRecord) -> Level:
-    if not q.counties or not c.counties:
-        return None
-    return "exact" if q.counties & c.counties else "else"
-
-
-def phone_level(q: MatchRecord, c: MatchRecord) -> Level:
-    if not q.phones or not c.phones:
-        return None
-    return "exact" if q.phones & c.phones else "else"
-
-
-def email_level(q: MatchRecord, c: MatchRecord) -> Level:
-    if not q.emails or not c.emails:
-        return None
-    return "exact" if q.emails & c.emails else "else"
-
-
-Comparator = Callable[[MatchRecord, MatchRecord], Level]
+Comparator = Callable[[MatchRecord, MatchRecord], Agreement]
 
 #: Every scored feature, its comparator and its levels (strongest agreement first).
 FEATURES: dict[str, tuple[Comparator, tuple[str, ...]]] = {
-    "family": (family_level, ("exact", "token", "jw92", "jw80", "swapped", "else")),
-    "given": (given_level, ("exact", "token", "jw92", "jw80", "swapped", "else")),
+    "family": (family_level, ("exact", "token", "typo", "similar", "swapped", "else")),
+    "given": (given_level, ("exact", "token", "typo", "similar", "swapped", "else")),
     "birth": (birth_level, ("exact", "transposed", "typo", "near", "year", "else")),
     "sex": (sex_level, ("exact", "else")),
-    "postal": (postal_level, ("exact", "typo", "else")),
-    "line": (line_level, ("exact", "close", "partial", "else")),
-    "city": (city_level, ("exact", "close", "else")),
-    "county": (county_level, ("exact", "else")),
-    "phone": (phone_level, ("exact", "else")),
-    "email": (email_level, ("exact", "else")),
+    "place": (place_level, ("household", "postal", "city", "county", "else")),
+}
+#: Levels whose weight depends on the shared term's frequency, and the frequency table used.
+TERM_FREQUENCY: dict[tuple[str, str], str] = {
+    ("family", "exact"): "family", ("family", "token"): "family",
+    ("family", "swapped"): "family", ("given", "exact"): "given",
+    ("given", "token"): "given", ("given", "swapped"): "given",
+    ("place", "postal"): "postal", ("place", "city"): "city",
 }
 #: Features that read withheld fields of protected persons (api.md "Access control").
-CONTACT_FEATURES = frozenset({"postal", "line", "city", "phone", "email"})
+CONTACT_FEATURES = frozenset({"place"})
 
 
-def compare(q: MatchRecord, c: MatchRecord, *, use_contact: bool = True) -> dict[str, Level]:
-    """The agreement level of every feature (None where a side lacks the field)."""
+def compare(q: MatchRecord, c: MatchRecord, *, use_contact: bool = True
+            ) -> dict[str, Agreement]:
+    """The agreement of every feature (level None where a side lacks the field)."""
     return {
-        name: None if (not use_contact and name in CONTACT_FEATURES) else comparator(q, c)
+        name: MISSING if (not use_contact and name in CONTACT_FEATURES) else comparator(q, c)
         for name, (comparator, _) in FEATURES.items()
     }
-

@@ -1,10 +1,25 @@
-"""Fellegi–Sunter model: m/u probabilities per feature level, the prior, and the weights.
+"""The match model as data: m/u probabilities per feature level, term frequencies, the
+household correction, the calibration of scores and the grade thresholds.
 
-The fitted numbers live in :mod:`app.domain.matching.fitted`, written by
-``bench/fit_match_weights.py`` (u from random pairs, m and the prior by EM over blocked
-pairs — Splink's recipe) on FEBRL4. :data:`DEFAULTS` are the starting values of the fit and
-the values kept for features that data set cannot inform (sex, phone, e-mail, and levels
-that never occur in it, such as Swedish nickname and double-name agreement).
+A model is a JSON file (:data:`SHIPPED`, or the file ``MATCH_MODEL_FILE`` names) written by
+``python -m app match fit`` (:mod:`app.domain.matching.fit`) on an installation's own records
+or by ``bench/fit_match_model.py`` on the training half of the synthetic Swedish population.
+Its ``version`` is reported by ``/metadata`` and on every ``$match`` answer.
+
+The evidence of one feature reaching one level is ``log2(m / u)`` bits, where u is
+
+* the term's share of the records for the levels that share a value (a family name, given
+  name, postal code or city: "Andersson" is weak evidence, a rare name strong);
+* for two records in one household (same street address, telephone or e-mail) the
+  probability that two *different members of a household* agree — household members share a
+  family name most of the time and twins share a birth date, so within a household these
+  say little;
+* ``household.others / N`` for the household level itself: a household has only a few
+  members, whatever the size N of the population;
+* otherwise the level's fitted u.
+
+The prior is the probability that a query's person is one particular stored record:
+``in_database / N``.
 """
 
 from __future__ import annotations
@@ -12,72 +27,168 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
-from app.domain.matching.features import FEATURES
+import orjson
 
-#: Starting m/u per level (expert guesses; the fit replaces the ones the data informs).
-DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
-    "family": {"exact": (0.85, 0.003), "token": (0.04, 0.0005), "jw92": (0.05, 0.002),
-               "jw80": (0.03, 0.02), "swapped": (0.005, 0.00001), "else": (0.025, 0.975)},
-    "given": {"exact": (0.85, 0.01), "token": (0.04, 0.001), "jw92": (0.05, 0.004),
-              "jw80": (0.03, 0.03), "swapped": (0.005, 0.00001), "else": (0.025, 0.955)},
-    "birth": {"exact": (0.9, 0.0001), "transposed": (0.01, 0.00001), "typo": (0.05, 0.002),
-              "near": (0.01, 0.0004), "year": (0.015, 0.03), "else": (0.015, 0.97)},
-    "sex": {"exact": (0.98, 0.5), "else": (0.02, 0.5)},
-    "postal": {"exact": (0.85, 0.002), "typo": (0.08, 0.01), "else": (0.07, 0.988)},
-    "line": {"exact": (0.7, 0.0001), "close": (0.15, 0.001), "partial": (0.1, 0.02),
-             "else": (0.05, 0.979)},
-    "city": {"exact": (0.85, 0.005), "close": (0.1, 0.005), "else": (0.05, 0.99)},
-    "county": {"exact": (0.9, 0.3), "else": (0.1, 0.7)},
-    "phone": {"exact": (0.7, 0.0001), "else": (0.3, 0.9999)},
-    "email": {"exact": (0.7, 0.0001), "else": (0.3, 0.9999)},
-}
-DEFAULT_PRIOR = 0.01
+from app.domain.matching.features import FEATURES, TERM_FREQUENCY, Agreement
+from app.domain.matching.rules import RULES
+
+#: The model shipped with the server (fitted on the synthetic population's training half).
+SHIPPED = Path(__file__).resolve().parent / "model.json"
+#: Version of the file layout this code reads.
+FORMAT = 1
+#: No probability of the model goes below this (a level never seen is not impossible).
+FLOOR = 1e-7
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Frequencies:
+    """How many of ``records`` records hold each term (terms held by one are left out)."""
+
+    records: int
+    terms: dict[str, int]
+
+    def share(self, term: str) -> float:
+        """The share of records holding ``term`` (an unlisted term counts as held by one)."""
+        return max(self.terms.get(term, 1), 1) / max(self.records, 1)
 
 
 @dataclass(frozen=True)
 class Model:
-    """m/u per feature level and the prior probability that a blocked pair matches."""
+    """Everything scoring needs, read from one model file."""
 
-    prior: float = DEFAULT_PRIOR
-    m: dict[str, dict[str, float]] = field(default_factory=dict)
-    u: dict[str, dict[str, float]] = field(default_factory=dict)
+    version: str
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+    frequencies: dict[str, Frequencies]
+    #: Probability that two different members of one household agree, per feature level.
+    household_u: dict[str, dict[str, float]]
+    #: Mean number of other records sharing a record's household.
+    household_others: float
+    #: Probability that a ``$match`` query's person is in the database at all.
+    in_database: float
+    #: score = 1 / (1 + 2^-(slope × bits + intercept)), fitted on labelled training data.
+    slope: float = 1.0
+    intercept: float = 0.0
+    probable: float = 0.9
+    possible: float = 0.1
+    #: A database smaller than this is scored as this many records: the model describes a
+    #: regional population, and a test or demo database of a few records is a sample of one
+    #: (else with N = 5 a shared telephone would be weak evidence and any namesake certain).
+    min_population: int = 10_000
+    #: The capping rules in force (app.domain.matching.score.RULES): a population policy.
+    rules: tuple[str, ...] = ()
+    description: str = ""
+    fitted: dict[str, Any] = field(default_factory=dict)
 
-    def level_weight(self, feature: str, level: str) -> float:
-        """log2(m/u): the evidence (in bits) of one feature reaching one level."""
-        return self.weights[feature][level]
+    def bits(self, feature: str, agreement: Agreement, *, population: int,
+             household: bool) -> float:
+        """The evidence, in bits, of ``feature`` reaching ``agreement`` (see the module)."""
+        population = max(population, self.min_population)
+        level = agreement.level
+        assert level is not None
+        m = self.m[feature][level]
+        table = TERM_FREQUENCY.get((feature, level))
+        if household and level in self.household_u.get(feature, {}):
+            u = self.household_u[feature][level]
+        elif table is not None and agreement.term is not None:
+            u = self.frequencies[table].share(agreement.term)
+        elif feature == "place" and level == "household":
+            u = self.household_others / max(population, 1)
+        else:
+            u = self.u[feature][level]
+        return math.log2(max(m, FLOOR) / min(max(u, FLOOR), 1.0))
+
+    def prior_bits(self, population: int) -> float:
+        """log2 odds that the query's person is one given record of ``population``."""
+        p = min(self.in_database / max(population, self.min_population), 0.5)
+        return math.log2(p / (1 - p))
+
+    def probability(self, bits: float) -> float:
+        """The calibrated match probability of total evidence ``bits``."""
+        x = max(min(self.slope * bits + self.intercept, 60.0), -60.0)
+        return 1.0 / (1.0 + math.pow(2.0, -x))
 
     @cached_property
-    def weights(self) -> dict[str, dict[str, float]]:
-        """:meth:`level_weight` of every feature and level (computed once per model)."""
-        return {feature: {level: math.log2(m / self.u[feature][level])
-                          for level, m in levels.items()}
-                for feature, levels in self.m.items()}
+    def summary(self) -> dict[str, Any]:
+        """What ``/metadata`` and ``match show`` report."""
+        return {"version": self.version, "description": self.description,
+                "thresholds": {"probable": self.probable, "possible": self.possible},
+                "rules": list(self.rules), "fitted": self.fitted}
 
-    @cached_property
-    def prior_weight(self) -> float:
-        return math.log2(self.prior / (1 - self.prior))
-
-    def to_dict(self) -> dict[str, object]:
-        return {"prior": self.prior, "m": self.m, "u": self.u}
-
-
-def default_model() -> Model:
-    return Model(
-        DEFAULT_PRIOR,
-        {f: {level: mu[0] for level, mu in levels.items()} for f, levels in DEFAULTS.items()},
-        {f: {level: mu[1] for level, mu in levels.items()} for f, levels in DEFAULTS.items()},
-    )
+    def to_dict(self) -> dict[str, Any]:
+        """The model as its file holds it."""
+        return {
+            "format": FORMAT, "version": self.version, "description": self.description,
+            "fitted": self.fitted, "in_database": self.in_database,
+            "calibration": {"slope": self.slope, "intercept": self.intercept},
+            "thresholds": {"probable": self.probable, "possible": self.possible},
+            "rules": list(self.rules), "min_population": self.min_population, "m": self.m, "u": self.u,
+            "household": {"others": self.household_others, "u": self.household_u},
+            "frequencies": {name: {"records": f.records, "terms": f.terms}
+                            for name, f in self.frequencies.items()},
+        }
 
 
-def model_from_dict(data: dict[str, object]) -> Model:
-    """A model from fitted numbers, completed with :data:`DEFAULTS` where they are silent."""
-    base = default_model()
-    m_fit = data.get("m") or {}
-    u_fit = data.get("u") or {}
-    assert isinstance(m_fit, dict) and isinstance(u_fit, dict)
-    m = {f: {**base.m[f], **m_fit.get(f, {})} for f in FEATURES}
-    u = {f: {**base.u[f], **u_fit.get(f, {})} for f in FEATURES}
-    prior = data.get("prior", DEFAULT_PRIOR)
-    assert isinstance(prior, float)
-    return Model(prior, m, u)
+def model_from_dict(data: dict[str, Any]) -> Model:
+    """A model from its file's content; :class:`ModelError` names what is wrong."""
+    if data.get("format") != FORMAT:
+        raise ModelError(f"model format {data.get('format')!r} is not {FORMAT}")
+    try:
+        m, u = data["m"], data["u"]
+        for feature, (_, levels) in FEATURES.items():
+            for level in levels:
+                for name, table in (("m", m), ("u", u)):
+                    value = table[feature][level]
+                    if not 0 < value <= 1:
+                        raise ModelError(f"{name}[{feature}][{level}] = {value} is not in (0, 1]")
+        # Swapped name fields never count more than the same names in their own fields.
+        for feature in ("family", "given"):
+            m[feature]["swapped"] = min(m[feature]["swapped"], m[feature]["exact"])
+        frequencies = {name: Frequencies(int(table["records"]),
+                                         {str(k): int(v) for k, v in table["terms"].items()})
+                       for name, table in data["frequencies"].items()}
+        missing = set(TERM_FREQUENCY.values()) - frequencies.keys()
+        if missing:
+            raise ModelError(f"no term frequencies for {', '.join(sorted(missing))}")
+        rules = tuple(str(rule) for rule in data.get("rules", ()))
+        if unknown := [rule for rule in rules if rule not in RULES]:
+            raise ModelError(f"unknown rules {', '.join(unknown)}")
+        return Model(
+            version=str(data["version"]), m=m, u=u, frequencies=frequencies,
+            household_u=data["household"]["u"],
+            household_others=float(data["household"]["others"]),
+            in_database=float(data["in_database"]),
+            slope=float(data["calibration"]["slope"]),
+            intercept=float(data["calibration"]["intercept"]),
+            probable=float(data["thresholds"]["probable"]),
+            possible=float(data["thresholds"]["possible"]),
+            rules=rules, min_population=int(data.get("min_population", 10_000)),
+            description=str(data.get("description", "")), fitted=dict(data.get("fitted", {})),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"model file lacks or misshapes {exc}") from exc
+
+
+def load_model(path: Path | str) -> Model:
+    """Read a model file."""
+    try:
+        data = orjson.loads(Path(path).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read match model {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"match model {path} is not a JSON object")
+    return model_from_dict(data)
+
+
+def save_model(model: Model, path: Path | str) -> None:
+    """Write a model file (sorted keys, so that refits diff readably)."""
+    Path(path).write_bytes(orjson.dumps(model.to_dict(),
+                                        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+                           + b"\n")

@@ -24,7 +24,7 @@ from app.identity import kind_for_system
 PERSON_NUMBER_KINDS = frozenset({"pnr", "snr"})
 #: Version of :func:`encode_record`'s output. Bump it whenever the normalisation or the
 #: fields change: stored records of another version are then rebuilt from the Patient.
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class MatchRecord:
     family_tokens: frozenset[str] = frozenset()
     #: Given names: first given name's key, then every given token key.
     given: tuple[str, ...] = ()
+    #: Spelling keys of the given names before nicknames are mapped ("Lotta" stays "lota"),
+    #: first given name first: typing errors are judged on what was typed.
+    given_forms: tuple[str, ...] = ()
     birth: str | None = None  # YYYYMMDD of a full birthDate
     sex: str | None = None  # male / female; other/unknown count as missing
     postal: frozenset[str] = frozenset()
@@ -65,6 +68,7 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     family: list[str] = []
     family_tokens: set[str] = set()
     given: list[str] = []
+    given_forms: list[str] = []
     for name in resource.get("name") or []:
         if name.get("use") == "old" and family:
             continue
@@ -79,6 +83,9 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
                 key = given_key(token)
                 if key not in given:
                     given.append(key)
+                form = spelling_key(token)
+                if form not in given_forms:
+                    given_forms.append(form)
     birth = resource.get("birthDate")
     birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
     gender = resource.get("gender")
@@ -131,6 +138,7 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
         family=tuple(family),
         family_tokens=frozenset(family_tokens),
         given=tuple(given),
+        given_forms=tuple(given_forms),
         birth=birth_key,
         sex=gender if gender in ("male", "female") else None,
         postal=frozenset(postal),
@@ -145,16 +153,22 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     )
 
 
+#: Fields stored as sorted lists (sets) and as lists in order (tuples) by
+#: :func:`encode_record`; the person numbers are a mapping of sets.
+_SETS = ("family_tokens", "postal", "cities", "counties", "phones", "emails")
+_PAIRS = ("identifiers", "known_identifiers")
+_SEQUENCES = ("family", "given", "given_forms", "lines")
+
+
 def encode_record(record: MatchRecord) -> bytes:
     """The record (without its id) as compact JSON bytes, to store beside the Patient so
     that candidates are scored without parsing and normalising their resources again."""
-    return orjson.dumps([
-        RECORD_FORMAT, record.family, sorted(record.family_tokens), record.given,
-        record.birth, record.sex, sorted(record.postal), record.lines, sorted(record.cities),
-        sorted(record.counties), sorted(record.phones), sorted(record.emails),
-        sorted(record.identifiers), {k: sorted(v) for k, v in record.person_numbers.items()},
-        sorted(record.known_identifiers),
-    ])
+    fields: dict[str, object] = {"format": RECORD_FORMAT, "birth": record.birth,
+                                 "sex": record.sex}
+    fields.update({name: sorted(getattr(record, name)) for name in _SETS + _PAIRS})
+    fields.update({name: getattr(record, name) for name in _SEQUENCES})
+    fields["person_numbers"] = {k: sorted(v) for k, v in record.person_numbers.items()}
+    return orjson.dumps(fields)
 
 
 def decode_record(data: bytes | None, record_id: str) -> MatchRecord | None:
@@ -163,16 +177,12 @@ def decode_record(data: bytes | None, record_id: str) -> MatchRecord | None:
     if not data:
         return None
     fields = orjson.loads(data)
-    if fields[0] != RECORD_FORMAT:
+    if not isinstance(fields, dict) or fields.get("format") != RECORD_FORMAT:
         return None
-    (_, family, tokens, given, birth, sex, postal, lines, cities, counties, phones, emails,
-     identifiers, numbers, known) = fields
+    values: dict[str, Any] = {name: frozenset(fields[name]) for name in _SETS}
+    values.update({name: frozenset(map(tuple, fields[name])) for name in _PAIRS})
+    values.update({name: tuple(fields[name]) for name in _SEQUENCES})
     return MatchRecord(
-        id=record_id, family=tuple(family), family_tokens=frozenset(tokens),
-        given=tuple(given), birth=birth, sex=sex, postal=frozenset(postal),
-        lines=tuple(lines), cities=frozenset(cities), counties=frozenset(counties),
-        phones=frozenset(phones), emails=frozenset(emails),
-        identifiers=frozenset(map(tuple, identifiers)),
-        person_numbers={k: frozenset(v) for k, v in numbers.items()},
-        known_identifiers=frozenset(map(tuple, known)),
-    )
+        id=record_id, birth=fields["birth"], sex=fields["sex"],
+        person_numbers={k: frozenset(v) for k, v in fields["person_numbers"].items()},
+        **values)

@@ -7,30 +7,44 @@
   Such a look-alike — twins share name parts, birth date and address — is graded and
   returned only when the rest of the evidence would have made it at least ``possible``;
   otherwise it is not worth returning (grade None). Its score is 0.
-* Otherwise the Fellegi–Sunter weight (prior + Σ log2 m/u) gives the match probability,
-  which is the score; thresholds turn it into ``probable`` / ``possible``.
+* Otherwise the evidence of every feature (:class:`~app.domain.matching.model.Model.bits`,
+  with term frequencies and the household correction) plus the prior gives a calibrated
+  probability, which is the score; the model's thresholds turn it into ``probable`` /
+  ``possible``.
+* Rules that no sum of independent weights can express cap the grade at ``possible``
+  (:data:`RULES`, those the model lists): in a Swedish population a given name or a birth
+  date that differs beyond a typing error belongs to another person — a twin, a sibling, a
+  parent of the same name, a namesake — far more often than to the same person written
+  wrongly. Which rules hold is a property of the population, so the model file lists them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cache
 
-from app.domain.matching.features import Level, compare
-from app.domain.matching.fitted import FITTED
-from app.domain.matching.model import Model, model_from_dict
+from app.domain.matching.features import Agreement, compare
+from app.domain.matching.model import Model
 from app.domain.matching.record import MatchRecord
+from app.domain.matching.rules import RULES
 
 #: Evidence (bits) of a shared identifier: known kinds exactly equal, opaque systems equal.
 KNOWN_IDENTIFIER_BITS = 20.0
 OPAQUE_IDENTIFIER_BITS = 10.0
-#: Evidence against of a different PNR/SNR on both sides (domain.md §2.1).
-CONTRADICTION_BITS = -25.0
-#: Probability thresholds of the grades (chosen on FEBRL4, see bench/match_quality.py).
-PROBABLE = 0.9
-POSSIBLE = 0.2
 GRADES = ("certain", "probable", "possible", "certainly-not")
+#: The score of a candidate a rule caps at ``possible`` is at most this.
+CAPPED_SCORE = 0.5
+
+@dataclass(frozen=True)
+class Evidence:
+    """One feature's part in a score."""
+
+    feature: str
+    level: str | None  # None: missing on a side, or not used
+    bits: float
+    #: "agrees", "partly", "differs", "missing" or "not used" (withheld fields).
+    outcome: str
+    #: Whether the level was weighed as between members of one household (:func:`relatives`).
+    household: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,68 +54,118 @@ class Assessment:
     candidate_id: str | None
     score: float
     grade: str | None  # None: below ``possible``, not worth returning
-    weight: float
-    levels: dict[str, Level]
+    bits: float
+    evidence: tuple[Evidence, ...]
     identifier: str | None  # "known", "opaque", "contradiction" or None
+    rules: tuple[str, ...] = ()
+
+    @property
+    def levels(self) -> dict[str, str | None]:
+        """The level every feature reached."""
+        return {e.feature: e.level for e in self.evidence}
 
 
-@cache
-def fitted_model() -> Model:
-    """The model in use: the fitted numbers completed with the defaults."""
-    return model_from_dict(dict(FITTED))
+_AGREES = frozenset({"exact", "household"})
+_PARTLY = frozenset({"token", "typo", "transposed", "near", "swapped", "postal", "city",
+                     "county"})
 
 
-def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model | None = None,
+def _outcome(level: str | None, used: bool) -> str:
+    if not used:
+        return "not used"
+    if level is None:
+        return "missing"
+    if level in _AGREES:
+        return "agrees"
+    return "partly" if level in _PARTLY else "differs"
+
+
+#: Levels at which given name and birth date say "the same person, maybe mistyped".
+_SAME_GIVEN = frozenset({"exact", "token", "typo", "swapped"})
+_SAME_BIRTH = frozenset({"exact", "transposed", "typo", "near"})
+
+
+def relatives(levels: dict[str, Agreement]) -> bool:
+    """Whether the pair looks like two members of one household: they share a street
+    address, telephone or e-mail, but their given names or birth dates differ (a sibling, a
+    twin, a parent, a partner). Their shared family name and address are then what
+    households share — weighed within a household, the address not at all — and say little
+    about identity."""
+    if levels["place"].level != "household":
+        return False
+    given, birth = levels["given"].level, levels["birth"].level
+    return (given is not None and given not in _SAME_GIVEN) or (
+        birth is not None and birth not in _SAME_BIRTH)
+
+
+def _bits(model: Model, feature: str, agreement: Agreement, population: int,
+          household: bool) -> float:
+    if agreement.level is None or (household and feature == "place"):
+        return 0.0
+    return model.bits(feature, agreement, population=population, household=household)
+
+
+def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, population: int,
            use_contact: bool = True) -> Assessment:
-    """Score ``candidate`` against ``query``. ``use_contact=False`` ignores address and
-    telecom (a protected candidate seen by a caller without access)."""
-    model = model or fitted_model()
+    """Score ``candidate`` against ``query`` in a database of ``population`` records.
+    ``use_contact=False`` ignores address and telecom (a protected candidate seen by a caller
+    without access)."""
     levels = compare(query, candidate, use_contact=use_contact)
-    weights = model.weights
-    weight = model.prior_weight + sum(
-        weights[name][level] for name, level in levels.items() if level is not None)
+    household = relatives(levels)
+    evidence = tuple(
+        Evidence(name, agreement.level,
+                 _bits(model, name, agreement, population, household),
+                 _outcome(agreement.level, use_contact or name != "place"),
+                 household and agreement.level is not None)
+        for name, agreement in levels.items())
+    bits = model.prior_bits(population) + sum(e.bits for e in evidence)
     contradiction = any(
         kind in candidate.person_numbers and not (values & candidate.person_numbers[kind])
         for kind, values in query.person_numbers.items())
-    shared_known = bool(query.known_identifiers & candidate.known_identifiers)
-    shared_any = bool(query.identifiers & candidate.identifiers)
     identifier: str | None = None
-    looks_alike = False
     if contradiction:
         identifier = "contradiction"
-        looks_alike = _probability(weight) >= POSSIBLE  # the rest of the evidence alone
-        weight += CONTRADICTION_BITS
-    elif shared_known:
+    elif query.known_identifiers & candidate.known_identifiers:
         identifier = "known"
-        weight += KNOWN_IDENTIFIER_BITS
-    elif shared_any:
+        bits += KNOWN_IDENTIFIER_BITS
+    elif query.identifiers & candidate.identifiers:
         identifier = "opaque"
-        weight += OPAQUE_IDENTIFIER_BITS
-    probability = _probability(weight)
+        bits += OPAQUE_IDENTIFIER_BITS
+    rules = tuple(name for name in model.rules if RULES[name][1](levels))
+    probability = model.probability(bits)
+    demographic_conflict = levels["birth"].level not in (None, "exact") or (
+        levels["sex"].level == "else")
     grade: str | None
-    demographic_conflict = levels["birth"] not in (None, "exact") or levels["sex"] == "else"
     if identifier == "contradiction":
-        grade = "certainly-not" if looks_alike else None
+        # The rest of the evidence alone decides whether the look-alike is worth showing.
+        grade = "certainly-not" if probability >= model.possible else None
         probability = 0.0  # known not to be the person, however much else agrees
     elif identifier == "known" and not demographic_conflict:
         grade = "certain"
-    elif probability >= PROBABLE:
+    elif rules and identifier is None:
+        probability = min(probability, CAPPED_SCORE)
+        grade = "possible" if probability >= model.possible else None
+    elif probability >= model.probable:
         grade = "probable"
-    elif probability >= POSSIBLE:
+    elif probability >= model.possible:
         grade = "possible"
     else:
         grade = None
-    return Assessment(candidate.id, round(probability, 4), grade, weight, levels, identifier)
+    return Assessment(candidate.id, round(probability, 4), grade, bits, evidence, identifier,
+                      rules)
 
 
-def _probability(weight: float) -> float:
-    return 1.0 / (1.0 + math.pow(2.0, -max(min(weight, 60.0), -60.0)))
-
-
-def rank(query: MatchRecord, candidates: list[tuple[MatchRecord, bool]], *,
-         model: Model | None = None) -> list[Assessment]:
+def rank(query: MatchRecord, candidates: list[tuple[MatchRecord, bool]], *, model: Model,
+         population: int) -> list[Assessment]:
     """Assess (candidate, use_contact) pairs, best first (ties by id for stable output)."""
-    results = [assess(query, candidate, model=model, use_contact=use_contact)
+    results = [assess(query, candidate, model=model, population=population,
+                      use_contact=use_contact)
                for candidate, use_contact in candidates]
-    results.sort(key=lambda a: (a.grade != "certain", -a.weight, a.candidate_id or ""))
+    results.sort(key=order_key)
     return results
+
+
+def order_key(result: Assessment) -> tuple[int, float, float, str]:
+    """Best first: by grade (unreturned last), then score, then evidence."""
+    grade = GRADES.index(result.grade) if result.grade in GRADES else len(GRADES)
+    return (grade, -result.score, -result.bits, result.candidate_id or "")
