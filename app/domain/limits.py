@@ -44,6 +44,9 @@ MAX_SEARCH_PARAMETERS = 50
 MAX_PARAMETER_VALUES = 100
 #: Values of all the search parameters of one search together.
 MAX_SEARCH_VALUES = 200
+#: Seconds one request may occupy a worker unless ``TIMEOUT`` says otherwise
+#: (app/gunicorn_conf.py): above SQLite's 30 s wait for the write lock (app/adapters/db.py).
+DEFAULT_REQUEST_TIMEOUT = 60
 
 
 def check_count(where: str, count: int, limit: int, what: str = "items") -> None:
