@@ -66,9 +66,9 @@ def check_repeats(resource: dict[str, Any], where: str = "Patient") -> None:
     """Refuse (422) a resource with a repeating element over its limit in
     :data:`MAX_REPEATS`, or with more than :data:`MAX_REPEATED_ITEMS` items in all.
 
-    Runs on the parsed JSON before anything else looks at the resource, so its cost is one
-    pass over the document. Breadth first: a long top-level list is named before whatever
-    its items hold.
+    Runs on the parsed JSON before the FHIR model validates it (which takes seconds for
+    tens of thousands of items); its own cost is one pass over the document. Breadth first:
+    a long top-level list is named before whatever its items hold.
 
     >>> check_repeats({"name": [{"family": "Testsson", "given": ["Anna", "Eva"]}]})
     >>> check_repeats({"link": [{}] * 101})
