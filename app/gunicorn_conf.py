@@ -2,16 +2,88 @@
 
 Threads (gthread workers) by default: a request spends much of its time waiting for the
 database (a commit waits for the disk), and threads let one worker overlap those waits.
+
+``TIMEOUT`` seconds (default :data:`app.domain.limits.DEFAULT_REQUEST_TIMEOUT`) is as long
+as one request may occupy a worker. gunicorn's own ``timeout`` does not see to that for
+gthread workers: it kills a worker whose main loop stops reporting, and that loop keeps
+reporting while a request thread computes for minutes (issue 14). So each worker runs a
+:class:`RequestWatchdog` as well.
 """
 
+from __future__ import annotations
+
 import os
+import threading
+import time
+from typing import Any
+
+from app.domain.limits import DEFAULT_REQUEST_TIMEOUT
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WORKERS", "2"))
 threads = int(os.environ.get("THREADS", "4"))
-timeout = int(os.environ.get("TIMEOUT", "60"))
+timeout = int(os.environ.get("TIMEOUT", DEFAULT_REQUEST_TIMEOUT))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # The longest request line gunicorn accepts (its maximum); longer URLs get its own 414.
 limit_request_line = 8190
+#: A worker that ends itself for an overrun request (any code but gunicorn's 3 and 4, which
+#: stop the whole server).
+OVERRUN_EXIT_CODE = 1
+
+
+class RequestWatchdog:
+    """Ends the worker process when one of its requests has run longer than ``limit``
+    seconds; gunicorn then starts a fresh worker. A thread cannot be stopped from outside,
+    so the whole worker goes, as gunicorn's sync workers do on their timeout: the other
+    requests it is serving at that moment lose their connections too, and a write
+    transaction in progress is rolled back by the database."""
+
+    def __init__(self, limit: float, log: Any) -> None:
+        self.limit = limit
+        self.log = log
+        #: Thread id → (monotonic start, "METHOD path") of each request being served.
+        self.running: dict[int, tuple[float, str]] = {}
+
+    def begin(self, method: str, path: str) -> None:
+        """The current thread starts serving a request (no query string: it may hold
+        personal numbers)."""
+        self.running[threading.get_ident()] = (time.monotonic(), f"{method} {path}")
+
+    def end(self) -> None:
+        """The current thread is done with its request."""
+        self.running.pop(threading.get_ident(), None)
+
+    def start(self) -> None:
+        """Watch from a daemon thread, checking a few times within each ``limit``."""
+        threading.Thread(target=self._watch, name="request-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        interval = min(1.0, self.limit / 4)
+        while True:
+            time.sleep(interval)
+            now = time.monotonic()
+            # dict.copy() is atomic under the GIL; the request threads change the dict.
+            for started, request in self.running.copy().values():
+                if now - started > self.limit:
+                    self.log.critical("%s ran longer than %g s; worker %d exits so that "
+                                      "gunicorn starts a fresh one", request, self.limit,
+                                      os.getpid())
+                    os._exit(OVERRUN_EXIT_CODE)
+
+
+def post_worker_init(worker: Any) -> None:
+    """gunicorn hook, in each worker process: start its watchdog."""
+    worker.request_watchdog = RequestWatchdog(timeout, worker.log)
+    worker.request_watchdog.start()
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """gunicorn hook, in the request's thread before the app runs."""
+    worker.request_watchdog.begin(req.method, req.path)
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    """gunicorn hook, in the request's thread after the response was sent."""
+    worker.request_watchdog.end()

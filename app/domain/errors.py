@@ -76,6 +76,13 @@ class BusinessRuleViolation(DomainError):
     code = "business-rule"
 
 
+class LimitExceeded(BusinessRuleViolation):
+    """The request asks for more than a limit of this server allows (too many repeats of an
+    element, Bundle entries…; ``app.domain.limits``)."""
+
+    code = "too-costly"
+
+
 class InvalidIdentifier(BusinessRuleViolation):
     """An identifier value breaks its kind's rule (domain.md §2)."""
 

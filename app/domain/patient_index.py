@@ -107,20 +107,22 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
     for key in sorted(record_keys(record)):
         _add_token(index, MATCH_KEY_PARAM, "", key)
     for link in resource.get("link", []):
-        target = link_target_id(link.get("other", {}).get("reference"))
-        if target and (target, link.get("type", "")) not in index.links:
+        if target := link_target_id(link.get("other", {}).get("reference")):
             index.links.append((target, link.get("type", "")))
+    # Duplicates go once at the end, first occurrences kept in order: a membership test per
+    # entry made indexing quadratic (issue 14: 40,000 telecom entries took minutes).
+    index.identifiers = list(dict.fromkeys(index.identifiers))
+    index.strings = list(dict.fromkeys(index.strings))
+    index.tokens = list(dict.fromkeys(index.tokens))
+    index.links = list(dict.fromkeys(index.links))
     return index
 
 
 def _index_identifiers(index: PatientIndex, resource: dict[str, Any]) -> None:
     for ident in resource.get("identifier", []):
         value = ident.get("value")
-        if value is None:
-            continue
-        key = (ident.get("system", ""), value)
-        if key not in index.identifiers:
-            index.identifiers.append(key)
+        if value is not None:
+            index.identifiers.append((ident.get("system", ""), value))
 
 
 def _index_names(index: PatientIndex, resource: dict[str, Any]) -> None:
@@ -178,13 +180,9 @@ def telecom_code(system: str | None, value: str) -> str:
 def _add_string(index: PatientIndex, param: str, value: str | None) -> None:
     if not isinstance(value, str):
         return  # a null array item that only carries an extension (FHIR JSON _x alignment)
-    entry = (param, fold(value)[:MAX_INDEXED], value[:MAX_INDEXED])
-    if entry not in index.strings:
-        index.strings.append(entry)
+    index.strings.append((param, fold(value)[:MAX_INDEXED], value[:MAX_INDEXED]))
 
 
 def _add_token(index: PatientIndex, param: str, system: str, code: str | None) -> None:
     if code:
-        entry = (param, system[:MAX_INDEXED], code[:MAX_INDEXED])
-        if entry not in index.tokens:
-            index.tokens.append(entry)
+        index.tokens.append((param, system[:MAX_INDEXED], code[:MAX_INDEXED]))

@@ -12,6 +12,7 @@ from typing import Literal
 
 from app.domain.errors import InvalidRequest
 from app.domain.fhirdate import parse_range
+from app.domain.limits import MAX_PARAMETER_VALUES, MAX_SEARCH_PARAMETERS, MAX_SEARCH_VALUES
 
 ParamType = Literal["id", "lastUpdated", "identifier", "birthdate", "string", "gender",
                     "active", "link", "telecom", "security", "token"]
@@ -73,8 +74,6 @@ RESULT_PARAMETERS = frozenset(
     {"_count", "_offset", "_sort", "_total", "_summary", "_elements", "_include", "_format",
      "_pretty"}
 )
-#: Comma-separated values one parameter may carry (each becomes an OR branch in SQL).
-MAX_VALUES = 100
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 MODIFIERS: dict[ParamType, frozenset[str]] = {
     "id": frozenset({"not"}),
@@ -141,6 +140,9 @@ def parse_search(
     strict: bool = False,
 ) -> SearchQuery:
     """Parse query-string pairs into a SearchQuery; ``strict`` refuses unknown parameters."""
+    if len(args) > MAX_SEARCH_PARAMETERS:
+        raise InvalidRequest(f"A search takes at most {MAX_SEARCH_PARAMETERS} parameters "
+                             f"({len(args)} given)")
     query = SearchQuery(count=default_count)
     for raw_name, raw_value in args:
         name, _, modifier = raw_name.partition(":")
@@ -158,6 +160,10 @@ def parse_search(
         query.clauses.append(
             Clause(name, ptype, modifier or None, _parse_values(name, ptype, modifier, raw_value))
         )
+    values = sum(len(clause.values) for clause in query.clauses)
+    if values > MAX_SEARCH_VALUES:
+        raise InvalidRequest(f"A search takes at most {MAX_SEARCH_VALUES} values in all "
+                             f"({values} given)")
     return query
 
 
@@ -187,8 +193,7 @@ def _parse_values(name: str, ptype: ParamType, modifier: str, raw: str) -> list[
     values = [v for v in _split(raw) if v != ""]
     if not values:
         raise InvalidRequest(f"Search parameter '{name}' has no value")
-    if len(values) > MAX_VALUES:
-        raise InvalidRequest(f"Search parameter '{name}' takes at most {MAX_VALUES} values")
+    _check_values(name, values)
     if ptype in ("birthdate", "lastUpdated"):
         return [_parse_date(name, v) for v in values]
     if ptype in ("identifier", "telecom", "security", "token"):
@@ -203,6 +208,12 @@ def _parse_values(name: str, ptype: ParamType, modifier: str, raw: str) -> list[
             if value not in ("male", "female", "other", "unknown"):
                 raise InvalidRequest("'gender' takes male, female, other or unknown")
     return list(values)
+
+
+def _check_values(name: str, values: list[str]) -> None:
+    if len(values) > MAX_PARAMETER_VALUES:
+        raise InvalidRequest(f"Search parameter '{name}' takes at most {MAX_PARAMETER_VALUES} "
+                             f"values ({len(values)} given)")
 
 
 def _parse_token(value: str) -> TokenValue:
@@ -228,7 +239,9 @@ def _apply_result_parameter(query: SearchQuery, name: str, value: str, max_count
     elif name == "_offset":
         query.offset = _non_negative_int(name, value)
     elif name == "_sort":
-        query.sort = [_parse_sort_key(key) for key in value.split(",") if key]
+        keys = [key for key in value.split(",") if key]
+        _check_values(name, keys)
+        query.sort = [_parse_sort_key(key) for key in keys]
     elif name == "_total":
         if value not in ("none", "estimate", "accurate"):
             raise InvalidRequest("'_total' takes none, estimate or accurate")
@@ -239,6 +252,7 @@ def _apply_result_parameter(query: SearchQuery, name: str, value: str, max_count
         query.summary = None if value == "false" else value
     elif name == "_elements":
         query.elements = [e.strip() for e in value.split(",") if e.strip()]
+        _check_values(name, query.elements)
     elif name == "_include":
         if value not in ("Patient:link", "Patient:link:Patient", "*"):
             raise InvalidRequest(f"'_include={value}' is not supported; use Patient:link")

@@ -6,7 +6,8 @@ Authentication — ``create_app`` calls :func:`install`; the ``before_request`` 
 * ``JWT_HS256_SECRET`` (tests, development), ``JWT_PUBLIC_KEY_FILE`` (PEM: RSA → RS256,
   EC → ES256/ES384) and/or ``JWKS_FILE`` (a local JSON Web Key Set, keys picked by ``kid``;
   nothing is downloaded). Tokens need a valid signature, ``exp`` and ``sub``; ``nbf`` is
-  checked when present; ``aud``/``iss`` when ``JWT_AUDIENCE``/``JWT_ISSUER`` are set.
+  checked when present; ``exp``, ``nbf`` and ``iat`` must be JSON numbers; ``aud``/``iss``
+  when ``JWT_AUDIENCE``/``JWT_ISSUER`` are set.
   Missing or bad token → 401 with ``WWW-Authenticate: Bearer`` and an OperationOutcome.
 * None of these set → open development mode: every caller is
   :data:`app.domain.access.ANONYMOUS` (every interaction, never protected data), and a
@@ -81,6 +82,7 @@ OPEN_PATHS = ("/fhir/metadata", "/openapi.json")
 OPEN_PREFIXES = ("/docs", "/swagger-ui/")
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
 LEEWAY_SECONDS = 10
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 REQUIREMENT_ATTRIBUTE = "sweid_requirement"
 
 
@@ -185,11 +187,22 @@ class TokenVerifier:
                 continue
             except jwt.PyJWTError as err:
                 raise _explain(err) from None
+            _check_numeric_dates(claims)
             if not isinstance(claims.get("sub"), str) or not claims["sub"].strip():
                 raise Unauthorized("The bearer token's 'sub' claim is empty")
             return claims
         assert error is not None
         raise error
+
+
+def _check_numeric_dates(claims: dict[str, Any]) -> None:
+    """``exp``, ``nbf`` and ``iat`` are NumericDates, JSON numbers (RFC 7519 §2, §4.1.4–6).
+    PyJWT compares ``int()`` of them, so it took ``"exp": "9999999999"`` (or ``true``)."""
+    for claim in NUMERIC_DATE_CLAIMS:
+        if claim in claims and (isinstance(claims[claim], bool)
+                                or not isinstance(claims[claim], int | float)):
+            raise Unauthorized(f"The bearer token's '{claim}' claim is not a number "
+                               "(a NumericDate)")
 
 
 def _explain(err: jwt.PyJWTError) -> Unauthorized:

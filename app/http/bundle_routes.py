@@ -20,6 +20,7 @@ from flask import Response, current_app, g
 
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError, InvalidRequest
+from app.domain.limits import MAX_BUNDLE_ENTRIES, check_count
 from app.http.auth import check
 from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
@@ -63,6 +64,7 @@ def bundle_endpoint() -> Response:
     raw_entries = bundle.get("entry") or []
     if not isinstance(raw_entries, list):
         raise InvalidRequest("Bundle.entry must be an array", expression=["Bundle.entry"])
+    check_count("Bundle.entry", len(raw_entries), MAX_BUNDLE_ENTRIES)
     entries = [_parse_entry(i, e) for i, e in enumerate(raw_entries)]
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":

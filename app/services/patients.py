@@ -83,9 +83,10 @@ def check_id(patient_id: str) -> str:
     return patient_id
 
 
-def read(uow: UnitOfWork, patient_id: str) -> StoredPatient:
-    """The current version; 404 if never created, 410 if deleted."""
-    current = uow.patients.get(check_id(patient_id))
+def read(uow: UnitOfWork, patient_id: str, *, for_update: bool = False) -> StoredPatient:
+    """The current version; 404 if never created, 410 if deleted. ``for_update``: locked
+    until the write transaction ends, so concurrent writers of the record take turns."""
+    current = uow.patients.get(check_id(patient_id), for_update=for_update)
     if current is None:
         raise NotFound(f"Patient/{patient_id} is not known")
     if current.deleted:
@@ -197,8 +198,9 @@ def patch(
     access: Access,
     today: date,
 ) -> WriteResult:
-    """Apply a JSON Patch (RFC 6902) to the current version."""
-    current = read(uow, patient_id)
+    """Apply a JSON Patch (RFC 6902) to the current version, locked like update's: without
+    the lock racing patches each read the same version and all but one lost (409)."""
+    current = read(uow, patient_id, for_update=True)
     check_version(current, if_match)
     if must_mask(current.protected, access):
         raise PreconditionFailed(

@@ -455,8 +455,7 @@ def _create_patients(uow: UnitOfWork, template: dict[str, Any], system: str,
 def _add_to_target(uow: UnitOfWork, target_id: str, system: str,
                    allocation: _Allocation) -> None:
     assigned = uow.reserve_ids.lock_ids(system, allocation.values)
-    current = uow.patients.get(patients.check_id(target_id), for_update=True)
-    current = patients.read(uow, target_id) if current is None or current.deleted else current
+    current = patients.read(uow, target_id, for_update=True)
     assert current.resource is not None
     resource: dict[str, Any] = json.loads(current.resource)
     held = {(i.get("system"), i.get("value")) for i in resource.get("identifier", [])}

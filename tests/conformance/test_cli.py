@@ -129,18 +129,26 @@ def test_load_resumes_from_its_checkpoint_and_reports_refused_lines(database, se
     assert "created 4, updated 2" in again.stdout
 
 
-def test_load_refuses_a_patient_with_a_control_character(database, server, base, fhir,
-                                                          tmp_path):
-    """FHIR strings hold no U+0000 (nor can PostgreSQL's text): the line is refused and
-    reported, the others are loaded, on both databases."""
-    family = unique_name("Nulload")
+@pytest.mark.parametrize(("bad", "reason"), [
+    # FHIR strings hold no U+0000 (nor can PostgreSQL's text).
+    ({"given": ["Bad\u0000"]}, "control characters"),
+    # The repeat limits of app/domain/limits.py hold for loads too (issue 14).
+    ({"given": [f"Bad{n}" for n in range(21)]},
+     "Patient.name[0].given has 21 items; this server accepts at most 20"),
+])
+def test_load_refuses_a_patient_the_rest_api_refuses(database, server, base, fhir, tmp_path,
+                                                     bad, reason):
+    """The line is refused and reported, the others are loaded, on both databases."""
+    family = unique_name("Refload")
+    refused = patient(family)
+    refused["name"][0].update(bad)
     source = tmp_path / "patients.ndjson"
     source.write_text(json.dumps(patient(family, given="Ok")) + "\n"
-                      + json.dumps(patient(family, given="Bad\u0000")) + "\n")
+                      + json.dumps(refused) + "\n")
     done = cli(database, "load", str(source))
     assert done.returncode == 2
     assert "created 1" in done.stdout and "refused 1" in done.stdout
-    assert "control characters" in done.stderr
+    assert reason in done.stderr
     found = fhir.get(f"{base}/Patient", params={"family": family}).json()
     assert [e["resource"]["name"][0]["given"] for e in found["entry"]] == [["Ok"]]
 

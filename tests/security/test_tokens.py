@@ -77,6 +77,11 @@ def test_garbage_token(sbase: str) -> None:
     ({"sub": None}, "'sub'"),
     ({"sub": " "}, "'sub'"),
     ({"exp": None}, "'exp'"),
+    # NumericDate is a JSON number (RFC 7519 §2); PyJWT would take int() of a string.
+    ({"exp": str(int(time.time()) + 3600)}, "'exp' claim is not a number"),
+    ({"nbf": str(int(time.time()) - 60)}, "'nbf' claim is not a number"),
+    ({"iat": str(int(time.time()) - 60)}, "'iat' claim is not a number"),
+    ({"nbf": True}, "'nbf' claim is not a number"),
 ])
 def test_bad_claims(sbase: str, claims: dict[str, object], text: str) -> None:
     token = make_token("system/Patient.rs", **claims)  # type: ignore[arg-type]

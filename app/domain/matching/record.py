@@ -65,27 +65,23 @@ class MatchRecord:
 
 def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     """Build the matching view of a (validated, identifier-normalised) Patient dict."""
-    family: list[str] = []
+    # Dicts as insertion-ordered sets: the first spelling stays first, and no membership
+    # test in a list per name (issue 14: quadratic in the number of names).
+    family: dict[str, None] = {}
     family_tokens: set[str] = set()
-    given: list[str] = []
-    given_forms: list[str] = []
+    given: dict[str, None] = {}
+    given_forms: dict[str, None] = {}
     for name in resource.get("name") or []:
         if name.get("use") == "old" and family:
             continue
         tokens = [spelling_key(t) for t in name_tokens(name.get("family"))]
         if tokens:
-            for variant in (" ".join(tokens), "".join(tokens)):
-                if variant not in family:
-                    family.append(variant)
+            family.update(dict.fromkeys((" ".join(tokens), "".join(tokens))))
             family_tokens.update(tokens)
         for part in name.get("given") or []:
-            for token in name_tokens(part):
-                key = given_key(token)
-                if key not in given:
-                    given.append(key)
-                form = spelling_key(token)
-                if form not in given_forms:
-                    given_forms.append(form)
+            given_tokens = name_tokens(part)
+            given.update(dict.fromkeys(given_key(token) for token in given_tokens))
+            given_forms.update(dict.fromkeys(spelling_key(token) for token in given_tokens))
     birth = resource.get("birthDate")
     birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
     gender = resource.get("gender")
