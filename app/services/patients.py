@@ -35,6 +35,7 @@ from app.domain.errors import (
     NotFound,
     PreconditionFailed,
 )
+from app.domain.extensions import check_extensions
 from app.domain.fhirdate import instant, parse_range, utc_now
 from app.domain.identifiers import (
     IdentifierMatch,
@@ -280,10 +281,14 @@ def history(
 
 
 def prepare(body: Any, today: date) -> dict[str, Any]:
-    """Validate a Patient body and normalise its identifiers (400 / 422 on failure)."""
+    """Validate a Patient body — its structure, our extensions against their definitions —
+    and normalise its identifiers (400 / 422 on failure). Every Patient a client writes
+    passes here: REST and Bundle writes, conditional ones, ``load``, ``$merge``'s
+    result-patient and ``$generate-reserve-id``'s patient."""
     if has_control_characters(body):  # from any source: HTTP checks its bodies, `load` not
         raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
     resource = validate_patient(body)
+    check_extensions(resource)
     normalise_patient_identifiers(resource, today)
     return resource
 
