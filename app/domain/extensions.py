@@ -314,3 +314,14 @@ def check_extensions(resource: dict[str, Any]) -> None:
             raise BusinessRuleViolation(f"{placed.expression}: {problem}",
                                         expression=[placed.expression])
 
+
+def coded_values(resource: dict[str, Any],
+                 definition: ExtensionDefinition) -> list[tuple[str, str]]:
+    """(system, code) of each well-formed occurrence of a simple coded extension of ours on
+    the Patient itself (what its search parameter indexes)."""
+    value = definition.value
+    assert value is not None and value.type == "Coding"
+    return [(value.terminology.system, placed.extension[value.key]["code"])
+            for placed in placed_extensions(resource)
+            if placed.url == definition.url and placed.context == "Patient"
+            and extension_problem(placed) is None]

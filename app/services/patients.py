@@ -49,7 +49,8 @@ from app.domain.merge import (
     linked_ids,
     reference_id,
 )
-from app.domain.patient_index import PatientIndex, index_patient, is_protected
+from app.domain.patient_index import PatientIndex, index_patient
+from app.domain.protection import is_protected
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
@@ -371,12 +372,13 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
     to it through ``Patient.link``; return its own flag.
 
-    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when it
-    carries a protection label or patient type "Oklar" itself
-    (:func:`app.domain.patient_index.is_protected`), or when any Patient connected to it by
-    links — in either direction, at any depth, deleted records included — does. So when a
-    record gains a label every record linked to it becomes protected in the same
-    transaction, and when the last label of a connected group goes they all lose it again.
+    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when its
+    own content protects it (:func:`app.domain.protection.is_protected`: a protection
+    label, patient type "Oklar", or anything that rule cannot read), or when any Patient
+    connected to it by links — in either direction, at any depth, deleted records
+    included — does. So when a record gains a label every record linked to it becomes
+    protected in the same transaction, and when the last label of a connected group goes
+    they all lose it again.
     Becoming protected also protects the stored history (``set_protected``).
 
     Writers that touch a linked or protected group serialise on one lock and then look
