@@ -9,7 +9,7 @@ It fails closed: whatever it cannot read as "not protected" counts as protected,
 nobody foresaw — a patient type written as valueString, a code in capitals, a label without
 a system — can never leave a protected person's data readable (issue 14). Writes are held
 to the extension definitions (``app.domain.extensions``), so such shapes come only from data
-stored before that check existed.
+stored before that check existed; migration 0004 decided those records again.
 """
 
 from __future__ import annotations

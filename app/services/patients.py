@@ -396,6 +396,26 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     return protected
 
 
+def reassess_protection(uow: UnitOfWork) -> list[str]:
+    """Decide protection again, by today's rule, for every stored Patient and version
+    flagged unprotected; return the ids of the Patients that became protected.
+
+    For data written under an earlier rule (migration 0004): until issue 14 a patient type
+    "oklar" written as valueCodeableConcept or valueString, in capitals or with another
+    system was stored unprotected. A record protected now protects its linked group and
+    their histories (:func:`propagate_protection`); an older version that the rule protects
+    is marked protected on its own (it holds the data that made it so). Nothing loses its
+    protection here."""
+    records = [patient_id for patient_id, resource in uow.patients.unprotected_records()
+               if is_protected(orjson.loads(resource))]
+    for patient_id in records:
+        propagate_protection(uow, patient_id, was_protected=False)
+    uow.patients.protect_versions([
+        (patient_id, version) for patient_id, version, resource
+        in uow.patients.unprotected_versions() if is_protected(orjson.loads(resource))])
+    return records
+
+
 def _group_protection(uow: UnitOfWork,
                       patient_id: str) -> tuple[list[tuple[str, bytes | None, bool]], bool]:
     """The (id, resource, flag) rows of the linked group of ``patient_id`` and whether the
