@@ -398,7 +398,8 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
 
 def reassess_protection(uow: UnitOfWork) -> list[str]:
     """Decide protection again, by today's rule, for every stored Patient and version
-    flagged unprotected; return the ids of the Patients that became protected.
+    flagged unprotected; return the ids of the Patients whose own content protects them now
+    (the records linked to them follow).
 
     For data written under an earlier rule (migration 0004): until issue 14 a patient type
     "oklar" written as valueCodeableConcept or valueString, in capitals or with another

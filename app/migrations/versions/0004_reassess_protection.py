@@ -34,8 +34,9 @@ def upgrade() -> None:
     protected = reassess_protection(UnitOfWork.joining(op.get_bind()))
     if protected:
         logging.getLogger("alembic.runtime.migration").warning(
-            "%d Patient(s) stored unprotected are protected now (a patient type or security "
-            "label in a shape the protection rule cannot read as unprotected): %s%s",
+            "%d Patient(s) stored unprotected are protected now, with the records linked to "
+            "them (a patient type or security label in a shape the protection rule cannot "
+            "read as unprotected): %s%s",
             len(protected), ", ".join(f"Patient/{pid}" for pid in protected[:SHOWN]),
             " …" if len(protected) > SHOWN else "")
 
