@@ -151,11 +151,12 @@ def list_reserve_ids() -> None:
 @click.option("--check", is_flag=True,
               help="Only report generated files that are missing or stale; exit 1 if any.")
 def profiles(check: bool) -> None:
-    """Write the fhir_profiles/ files derived from the identity registry and the search
-    parameters.
+    """Write the fhir_profiles/ files derived from the identity registry, the extension
+    table and the search parameters.
 
-    The Patient profile, one NamingSystem per identity kind, the SNR status terminology and
-    the SearchParameters of the server's own parameters (patient-type, patient-group);
+    The Patient profile, one NamingSystem per identity kind, the server's extensions
+    (patient-type, patient-group, snr-status) with their CodeSystems and ValueSets, and the
+    SearchParameters of the server's own parameters (patient-type, patient-group);
     hand-written files (OperationDefinitions, the HL7 SearchParameter copies …) are left
     alone.
     """

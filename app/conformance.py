@@ -2,12 +2,13 @@
 
 Every JSON file in ``fhir_profiles/`` is served read-only under ``/fhir`` by resource type
 and id (api.md "Conformance resources"); :func:`resources` loads them once per process.
-Operation owners add their OperationDefinitions (and CodeSystems…) by hand; the files that
-follow from the identity registry and the search parameters — the Patient profile, one
-NamingSystem per identity kind, the SNR status CodeSystems/ValueSets and extension, the
-SearchParameters of the server's own parameters — are written by :func:`generate`
-(``python -m app profiles``) and a test checks the files equal its output, so a new kind
-in :data:`app.identity.registry.KINDS` cannot be forgotten here.
+Operation owners add their OperationDefinitions by hand; the files that follow from the
+identity registry, the extension table and the search parameters — the Patient profile, one
+NamingSystem per identity kind, each extension of :data:`app.domain.extensions.EXTENSIONS`
+with its CodeSystems and ValueSets, the SearchParameters of the server's own parameters —
+are written by :func:`generate` (``python -m app profiles``) and a test checks the files
+equal its output, so a new kind in :data:`app.identity.registry.KINDS` cannot be forgotten
+here, and the extensions the server validates are the ones it publishes.
 
 The standard parameters the server supports keep their HL7 definitions: verbatim copies of
 the FHIR 4.0.1 SearchParameters (``SearchParameter-<hl7 id>.json``) are served too, so that
@@ -23,14 +24,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from app.domain.patient_index import PATIENT_GROUP_URL, PATIENT_TYPE_URL
+from app.domain.extensions import (
+    CANONICAL,
+    EXTENSIONS,
+    PATIENT_GROUP,
+    PATIENT_TYPE,
+    ExtensionDefinition,
+    Terminology,
+    Value,
+)
 from app.domain.search import MODIFIERS, PARAMETER_DOCS, PARAMETERS
 from app.identity.base import IdentityKind
 from app.identity.registry import KINDS
 
 PROFILES = Path(__file__).resolve().parent.parent / "fhir_profiles"
-#: Canonical base of the resources this server defines (as in its OperationDefinitions).
-CANONICAL = "http://sweid.example/fhir"
 #: The resource types that ``fhir_profiles/`` may hold and the server serves.
 TYPES = ("StructureDefinition", "NamingSystem", "OperationDefinition", "CodeSystem",
          "ValueSet", "SearchParameter")
@@ -176,89 +183,71 @@ def naming_system(kind: IdentityKind) -> dict[str, Any]:
     return resource
 
 
-SNR_STATUS = [
-    ("active", "Aktiv", "The samordningsnummer is in use."),
-    ("dormant", "Vilande", "Dormant after five years without renewal (delivered as "
-                           "deregistration code AN)."),
-    ("deceased", "Avliden", "The person has died (deregistration code AV)."),
-    ("deregistered", "Avregistrerad", "Deregistered for another reason; see the "
-                                      "deregistration reason."),
-]
-DEREGISTRATION_REASONS = [
-    ("AN", "Annan orsak / vilande", "Other reason; for a samordningsnummer: dormant "
-                                    "(vilande)."),
-    ("AV", "Avliden", "Deceased."),
-    ("GN", "Gammalt nummer", "Old personnummer replaced by a new one."),
-    ("GS", "Gammalt samordningsnummer", "Old samordningsnummer replaced by a new number."),
-    ("UV", "Utvandrad", "Emigrated."),
-    ("OB", "Obefintlig", "Missing (no longer reachable in the register)."),
-    ("TA", "Teknisk avregistrering", "Technical deregistration."),
-    ("AS", "Annullerat samordningsnummer", "Annulled samordningsnummer."),
-]
-
-
-def code_system(cs_id: str, title: str, description: str,
-                concepts: list[tuple[str, str, str]]) -> dict[str, Any]:
+def code_system(terminology: Terminology) -> dict[str, Any]:
     """A complete CodeSystem with its all-codes ValueSet url."""
     return {
-        "resourceType": "CodeSystem", "id": cs_id, "url": f"{CANONICAL}/CodeSystem/{cs_id}",
-        **_COMMON, "name": _pascal(cs_id), "title": title, "description": description,
-        "caseSensitive": True, "valueSet": f"{CANONICAL}/ValueSet/{cs_id}",
-        "content": "complete", "count": len(concepts),
-        "concept": [{"code": code, "display": display, "definition": definition}
-                    for code, display, definition in concepts],
+        "resourceType": "CodeSystem", "id": terminology.id, "url": terminology.system,
+        **_COMMON, "name": _pascal(terminology.id), "title": terminology.title,
+        "description": terminology.description, "caseSensitive": True,
+        "valueSet": terminology.value_set, "content": "complete",
+        "count": len(terminology.concepts),
+        "concept": [{"code": c.code, "display": c.display, "definition": c.definition}
+                    for c in terminology.concepts],
     }
 
 
-def value_set(cs_id: str, title: str) -> dict[str, Any]:
+def value_set(terminology: Terminology) -> dict[str, Any]:
     """The ValueSet of every code in one of our CodeSystems."""
     return {
-        "resourceType": "ValueSet", "id": cs_id, "url": f"{CANONICAL}/ValueSet/{cs_id}",
-        **_COMMON, "name": _pascal(cs_id), "title": title,
-        "description": f"All codes of {CANONICAL}/CodeSystem/{cs_id}.",
-        "compose": {"include": [{"system": f"{CANONICAL}/CodeSystem/{cs_id}"}]},
+        "resourceType": "ValueSet", "id": terminology.id, "url": terminology.value_set,
+        **_COMMON, "name": _pascal(terminology.id), "title": terminology.title,
+        "description": f"All codes of {terminology.system}.",
+        "compose": {"include": [{"system": terminology.system}]},
     }
 
 
-def snr_status_extension() -> dict[str, Any]:
-    """Extension: a samordningsnummer's status and deregistration reason (domain.md §2.1)."""
-    url = f"{CANONICAL}/StructureDefinition/snr-status"
+def _value_element(path: str, value: Value) -> dict[str, Any]:
+    return {"id": f"{path}.value[x]", "path": f"{path.split(':')[0]}.value[x]", "min": 1,
+            "type": [{"code": value.type}],
+            "binding": {"strength": "required", "valueSet": value.terminology.value_set}}
+
+
+def extension_definition(extension: ExtensionDefinition) -> dict[str, Any]:
+    """The StructureDefinition of one extension of ours (app.domain.extensions)."""
     base = "Extension.extension"
-
-    def sub(name: str, vs_id: str, short: str) -> list[dict[str, Any]]:
-        path = f"{base}:{name}"
-        return [
-            {"id": path, "path": base, "sliceName": name, "short": short, "min": 0,
-             "max": "1"},
-            {"id": f"{path}.url", "path": f"{base}.url", "fixedUri": name},
-            {"id": f"{path}.value[x]", "path": f"{base}.value[x]", "min": 1,
-             "type": [{"code": "code"}],
-             "binding": {"strength": "required",
-                         "valueSet": f"{CANONICAL}/ValueSet/{vs_id}"}},
+    value = extension.value
+    short = " | ".join(value.terminology.codes) if value is not None else extension.title
+    elements: list[dict[str, Any]] = [
+        {"id": "Extension", "path": "Extension", "short": short,
+         "definition": extension.description, "max": "1"}]
+    if value is not None:
+        elements.append({"id": base, "path": base, "max": "0"})
+    else:
+        elements.append({"id": base, "path": base, "slicing": {
+            "discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}})
+    for part in extension.parts:
+        path = f"{base}:{part.name}"
+        elements += [
+            {"id": path, "path": base, "sliceName": part.name,
+             "short": " | ".join(part.value.terminology.codes), "min": 0, "max": "1"},
+            {"id": f"{path}.url", "path": f"{base}.url", "fixedUri": part.name},
+            _value_element(path, part.value),
         ]
-
+    elements.append({"id": "Extension.url", "path": "Extension.url", "fixedUri": extension.url})
+    if value is not None:
+        elements.append(_value_element("Extension", value))
+    else:
+        elements.append({"id": "Extension.value[x]", "path": "Extension.value[x]", "max": "0"})
     return {
-        "resourceType": "StructureDefinition", "id": "snr-status", "url": url, **_COMMON,
-        "name": "SnrStatus", "title": "Samordningsnummer status",
-        "description": "Status of the samordningsnummer (active, dormant, deceased, "
-                       "deregistered) and the tax agency's deregistration reason code.",
-        "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
-        "context": [{"type": "element", "expression": "Patient"},
-                    {"type": "element", "expression": "Patient.identifier"}],
+        "resourceType": "StructureDefinition", "id": extension.id, "url": extension.url,
+        **_COMMON, "name": _pascal(extension.id), "title": extension.title,
+        "description": extension.description, "fhirVersion": "4.0.1",
+        "kind": "complex-type", "abstract": False,
+        "context": [{"type": "element", "expression": context}
+                    for context in extension.contexts],
         "type": "Extension",
         "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
-        "derivation": "constraint",
-        "differential": {"element": [
-            {"id": "Extension", "path": "Extension", "short": "SNR status",
-             "definition": "Status and deregistration reason of a samordningsnummer."},
-            {"id": f"{base}", "path": base, "slicing": {
-                "discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}},
-            *sub("status", "snr-status", "active | dormant | deceased | deregistered"),
-            *sub("deregistrationReason", "deregistration-reason",
-                 "AN | AV | GN | GS | UV | OB | TA | AS"),
-            {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
-            {"id": "Extension.value[x]", "path": "Extension.value[x]", "max": "0"},
-        ]},
+        "derivation": "constraint", "differential": {"element": elements},
     }
 
 
@@ -319,8 +308,8 @@ def patient_profile(extensions: list[dict[str, Any]]) -> dict[str, Any]:
 
 #: The server's own Patient search parameters (app.domain.search): code → the extension
 #: they search (domain.md §3.6–3.7). Every other parameter is FHIR's own.
-CUSTOM_SEARCH_PARAMETERS = {"patient-type": PATIENT_TYPE_URL,
-                            "patient-group": PATIENT_GROUP_URL}
+CUSTOM_SEARCH_PARAMETERS = {"patient-type": PATIENT_TYPE.url,
+                            "patient-group": PATIENT_GROUP.url}
 
 
 def custom_search_parameter(code: str, extension_url: str) -> dict[str, Any]:
@@ -345,20 +334,15 @@ def custom_search_parameter(code: str, extension_url: str) -> dict[str, Any]:
 def generate() -> dict[str, dict[str, Any]]:
     """The generated files of ``fhir_profiles/``: file name → resource."""
     out: dict[str, dict[str, Any]] = {}
-    terminologies = [("snr-status", "Samordningsnummer status",
-                      "Status of a samordningsnummer (domain.md §2.1).", SNR_STATUS),
-                     ("deregistration-reason", "Deregistration reason",
-                      "The tax agency's deregistration codes of a personnummer or "
-                      "samordningsnummer (domain.md §2.1).", DEREGISTRATION_REASONS)]
-    for cs_id, title, description, concepts in terminologies:
-        out[f"CodeSystem-{cs_id}.json"] = code_system(cs_id, title, description, concepts)
-        out[f"ValueSet-{cs_id}.json"] = value_set(cs_id, title)
-    extension = snr_status_extension()
-    out["StructureDefinition-snr-status.json"] = extension
-    hand_written = [res for (rtype, _), res in _files_on_disk().items()
-                    if rtype == "StructureDefinition" and res.get("type") == "Extension"
-                    and res["id"] != extension["id"]]
-    out["StructureDefinition-sweid-patient.json"] = patient_profile([extension, *hand_written])
+    extensions = [extension_definition(extension) for extension in EXTENSIONS]
+    for definition in extensions:
+        out[f"StructureDefinition-extension-{definition['id']}.json"] = definition
+    for extension in EXTENSIONS:
+        values = [extension.value] if extension.value else [p.value for p in extension.parts]
+        for terminology in (value.terminology for value in values):
+            out[f"CodeSystem-{terminology.id}.json"] = code_system(terminology)
+            out[f"ValueSet-{terminology.id}.json"] = value_set(terminology)
+    out["StructureDefinition-sweid-patient.json"] = patient_profile(extensions)
     for kind in KINDS:
         out[f"NamingSystem-{kind.CODE}.json"] = naming_system(kind)
     for code, extension_url in CUSTOM_SEARCH_PARAMETERS.items():
@@ -388,14 +372,6 @@ def stale_files(directory: Path = PROFILES) -> list[str]:
     return [name for name, resource in generate().items()
             if not (directory / name).exists()
             or (directory / name).read_text("utf-8") != dumps(resource)]
-
-
-def _files_on_disk() -> dict[tuple[str, str], dict[str, Any]]:
-    found = {}
-    for path in sorted(PROFILES.glob("*.json")):
-        resource = json.loads(path.read_text("utf-8"))
-        found[(resource["resourceType"], resource["id"])] = resource
-    return found
 
 
 def _pascal(code: str) -> str:

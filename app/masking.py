@@ -6,9 +6,12 @@ label ``sekretessmarkering`` or ``skyddadFolkbokforing``, or linked to such a pe
 without ``protected-identity`` gets only identity, name, gender, birth date, county, active,
 links and the security labels, tagged SUBSETTED.
 
-Who is protected is decided at write time (``app.services.patients``, the ``protected`` flag
-stored with every version): own labels, patient type "Oklar", or a Patient connected through
-``Patient.link`` (either direction, any depth) that is protected.
+Who is protected is decided at write time and stored as the ``protected`` flag of every
+version: the record's own content by the one rule, :func:`app.domain.protection.is_protected`
+(labels, patient type "Oklar", and — failing closed — anything it cannot read), or a Patient
+connected through ``Patient.link`` (either direction, any depth) that is protected
+(``app.services.patients.propagate_protection``). Masking trusts that flag; records stored
+before the rule failed closed were decided again by migration 0004.
 
 Disclosures: whenever :func:`present`/:func:`present_dict` hand out a protected record
 UNMASKED (the caller has ``protected-identity``), the Patient id is noted in the current

@@ -18,10 +18,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.adapters.db import ensure_sqlite_directory
+from app.adapters.migrate import alembic_config
+from app.adapters.patient_repository import PatientRepository
+from app.domain.fhirdate import instant, utc_now
+from app.domain.patient_index import index_patient
 from app.identity import luhn
 
 PNR_SYSTEM = "urn:oid:1.2.752.129.2.1.3.1"
@@ -119,6 +126,33 @@ class Database:
             for name in self.drop:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def migrate(database: Database, revision: str) -> None:
+    """Bring the database's schema to an Alembic revision (``"head"`` or an id)."""
+    ensure_sqlite_directory(database.url)
+    command.upgrade(alembic_config(database.url), revision)
+
+
+def store_as_before_issue_14(database: Database, resources: list[dict[str, Any]]) -> None:
+    """Store each Patient (its ``id`` given) as the next version of its record the way the
+    server did before issue 14 read a malformed patient type as no type at all: indexed as
+    today, but with the protected flag off. For a database at revision 0003; bypasses every
+    check of today's write path."""
+    engine = create_engine(database.url)
+    with engine.begin() as conn:
+        repository = PatientRepository(conn)
+        for resource in resources:
+            current = repository.get(resource["id"])
+            version = 1 if current is None else current.version_id + 1
+            now = utc_now()
+            stored = {**resource, "meta": {**resource.get("meta", {}), "versionId": str(version),
+                                           "lastUpdated": instant(now)}}
+            index = index_patient(stored)
+            index.protected = False
+            repository.save(stored["id"], version, orjson.dumps(stored), index, now,
+                            "POST" if version == 1 else "PUT")
+    engine.dispose()
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -180,6 +180,37 @@ class PatientRepository:
                               .where(patient_history.c.id.in_(wanted))
                               .values(protected=True))
 
+    def unprotected_records(self) -> Iterator[tuple[str, bytes]]:
+        """(id, resource) of every Patient flagged unprotected, deleted ones included (their
+        row keeps their last resource), read in batches."""
+        rows = self.conn.execute(
+            select(patient.c.id, patient.c.resource).where(patient.c.protected == false())
+            .execution_options(yield_per=_SCAN_BATCH))
+        for row in rows:
+            yield row.id, row.resource
+
+    def unprotected_versions(self) -> Iterator[tuple[str, int, bytes]]:
+        """(id, version, resource) of every stored version flagged unprotected (deletion
+        markers left out), read in batches."""
+        rows = self.conn.execute(
+            select(patient_history.c.id, patient_history.c.version_id,
+                   patient_history.c.resource)
+            .where(patient_history.c.protected == false(),
+                   patient_history.c.resource.is_not(None))
+            .execution_options(yield_per=_SCAN_BATCH))
+        for row in rows:
+            yield row.id, row.version_id, row.resource
+
+    def protect_versions(self, versions: Sequence[tuple[str, int]]) -> None:
+        """Mark these stored versions protected."""
+        if versions:
+            self.conn.execute(
+                update(patient_history)
+                .where(patient_history.c.id == bindparam("pid"),
+                       patient_history.c.version_id == bindparam("vid"))
+                .values(protected=True),
+                [{"pid": pid, "vid": version} for pid, version in versions])
+
     def dangling_links(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
         """Links to Patients that do not exist (a bulk load whose file never brought the
         target): how many, and the first ``limit`` (patient id, target id) pairs."""
@@ -274,6 +305,9 @@ class PatientRepository:
             )
         )
 
+
+#: Rows fetched at a time when every Patient is read (a server-side cursor on PostgreSQL).
+_SCAN_BATCH = 500
 
 _CURRENT_COLUMNS = (
     patient.c.id,

@@ -21,6 +21,14 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._kept = False  # a read connection kept by this thread (app.adapters.read_connections)
 
+    @classmethod
+    def joining(cls, conn: Connection) -> UnitOfWork:
+        """A unit of work inside a transaction that the caller owns, commits and closes (a
+        data migration on Alembic's connection): used without a with-block or commit."""
+        uow = cls(conn.engine, write=True)
+        uow._bind(conn)
+        return uow
+
     def __enter__(self) -> UnitOfWork:
         self._kept = not self.write and read_connections.can_keep(self.engine)
         if self.write:
@@ -39,11 +47,14 @@ class UnitOfWork:
         # A read begins nothing itself: statements run through SQLAlchemy begin on their
         # own (and are rolled back on exit); the raw reads (app.adapters.raw_statement)
         # need no transaction object at all.
+        self._bind(conn)
+        return self
+
+    def _bind(self, conn: Connection) -> None:
         self._conn = conn
         self.patients = PatientRepository(conn)
         self.audit = AuditRepository(conn)
         self.reserve_ids = ReserveIdRepository(conn)
-        return self
 
     def __exit__(
         self,

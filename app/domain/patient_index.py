@@ -11,19 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.domain.extensions import PATIENT_GROUP, PATIENT_TYPE, coded_values
 from app.domain.fhirdate import date_range
 from app.domain.matching import encode_record, record_from_patient, record_keys
+from app.domain.protection import is_protected
 from app.domain.text import fold
 
-SECURITY_LABEL_SYSTEM = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"
-PROTECTED_CODES = frozenset({"sekretessmarkering", "skyddadFolkbokforing"})
-#: Patient type and patient group (domain.md §3.6–3.7) as coded extensions (valueCoding);
-#: CodeSystems in fhir_profiles/. Type "oklar" implies protection.
-PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
-PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
-PATIENT_GROUP_URL = "http://sweid.example/fhir/StructureDefinition/patient-group"
-PATIENT_GROUP_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-group"
-PROTECTED_PATIENT_TYPES = frozenset({"oklar"})
 MAX_INDEXED = 255
 #: Token param under which the $match blocking keys are indexed (no search parameter).
 MATCH_KEY_PARAM = "match-key"
@@ -34,6 +27,8 @@ class PatientIndex:
     """Search keys of one Patient version."""
 
     active: bool = True
+    #: Protected by its own content (:func:`app.domain.protection.is_protected`); the write
+    #: path adds the protection of linked records.
     protected: bool = False
     gender: str | None = None
     birth_lo: date | None = None
@@ -46,31 +41,6 @@ class PatientIndex:
     links: list[tuple[str, str]] = field(default_factory=list)
     #: The $match record (:func:`app.domain.matching.encode_record`), stored on the row.
     match_record: bytes | None = None
-
-
-def is_protected(resource: dict[str, Any]) -> bool:
-    """True when the Patient itself is protected (domain.md §3.6): a protection label, or
-    patient type "Oklar". Protection through links is added by the service at write time."""
-    for label in resource.get("meta", {}).get("security", []):
-        if label.get("system") == SECURITY_LABEL_SYSTEM and label.get("code") in PROTECTED_CODES:
-            return True
-    return any(system == PATIENT_TYPE_SYSTEM and code in PROTECTED_PATIENT_TYPES
-               for system, code in extension_codes(resource, PATIENT_TYPE_URL))
-
-
-def extension_codes(resource: dict[str, Any], url: str) -> list[tuple[str, str]]:
-    """(system, code) of the coded extensions with ``url`` (valueCoding or valueCode)."""
-    codes = []
-    for extension in resource.get("extension", []):
-        if extension.get("url") != url:
-            continue
-        coding = extension.get("valueCoding") or {}
-        code = coding.get("code") or extension.get("valueCode")
-        if code:
-            system = coding.get("system") or (
-                PATIENT_TYPE_SYSTEM if url == PATIENT_TYPE_URL else PATIENT_GROUP_SYSTEM)
-            codes.append((system, str(code)))
-    return codes
 
 
 def link_target_id(reference: str | None) -> str | None:
@@ -96,9 +66,9 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
     _index_telecom(index, resource)
     for label in resource.get("meta", {}).get("security", []):
         _add_token(index, "_security", label.get("system", ""), label.get("code"))
-    for system, code in extension_codes(resource, PATIENT_TYPE_URL):
+    for system, code in coded_values(resource, PATIENT_TYPE):
         _add_token(index, "patient-type", system, code)
-    for system, code in extension_codes(resource, PATIENT_GROUP_URL):
+    for system, code in coded_values(resource, PATIENT_GROUP):
         _add_token(index, "patient-group", system, code)
     # $match: the record candidates are scored on, and its blocking keys
     # (app.domain.matching.blocking), looked up by (param, code).

@@ -35,6 +35,7 @@ from app.domain.errors import (
     NotFound,
     PreconditionFailed,
 )
+from app.domain.extensions import check_extensions
 from app.domain.fhirdate import instant, parse_range, utc_now
 from app.domain.identifiers import (
     IdentifierMatch,
@@ -48,7 +49,8 @@ from app.domain.merge import (
     linked_ids,
     reference_id,
 )
-from app.domain.patient_index import PatientIndex, index_patient, is_protected
+from app.domain.patient_index import PatientIndex, index_patient
+from app.domain.protection import is_protected
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
@@ -282,10 +284,14 @@ def history(
 
 
 def prepare(body: Any, today: date) -> dict[str, Any]:
-    """Validate a Patient body and normalise its identifiers (400 / 422 on failure)."""
+    """Validate a Patient body — its structure, our extensions against their definitions —
+    and normalise its identifiers (400 / 422 on failure). Every Patient a client writes
+    passes here: REST and Bundle writes, conditional ones, ``load``, ``$merge``'s
+    result-patient and ``$generate-reserve-id``'s patient."""
     if has_control_characters(body):  # from any source: HTTP checks its bodies, `load` not
         raise InvalidRequest(CONTROL_CHARACTERS_MESSAGE)
     resource = validate_patient(body)
+    check_extensions(resource)
     normalise_patient_identifiers(resource, today)
     return resource
 
@@ -368,12 +374,13 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
     to it through ``Patient.link``; return its own flag.
 
-    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when it
-    carries a protection label or patient type "Oklar" itself
-    (:func:`app.domain.patient_index.is_protected`), or when any Patient connected to it by
-    links — in either direction, at any depth, deleted records included — does. So when a
-    record gains a label every record linked to it becomes protected in the same
-    transaction, and when the last label of a connected group goes they all lose it again.
+    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when its
+    own content protects it (:func:`app.domain.protection.is_protected`: a protection
+    label, patient type "Oklar", or anything that rule cannot read), or when any Patient
+    connected to it by links — in either direction, at any depth, deleted records
+    included — does. So when a record gains a label every record linked to it becomes
+    protected in the same transaction, and when the last label of a connected group goes
+    they all lose it again.
     Becoming protected also protects the stored history (``set_protected``).
 
     Writers that touch a linked or protected group serialise on one lock and then look
@@ -389,6 +396,27 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
         changed.append(patient_id)  # its row was saved protected; its history not yet
     uow.patients.set_protected(changed, protected)
     return protected
+
+
+def reassess_protection(uow: UnitOfWork) -> list[str]:
+    """Decide protection again, by today's rule, for every stored Patient and version
+    flagged unprotected; return the ids of the Patients whose own content protects them now
+    (the records linked to them follow).
+
+    For data written under an earlier rule (migration 0004): until issue 14 a patient type
+    "oklar" written as valueCodeableConcept or valueString, in capitals or with another
+    system was stored unprotected. A record protected now protects its linked group and
+    their histories (:func:`propagate_protection`); an older version that the rule protects
+    is marked protected on its own (it holds the data that made it so). Nothing loses its
+    protection here."""
+    records = [patient_id for patient_id, resource in uow.patients.unprotected_records()
+               if is_protected(orjson.loads(resource))]
+    for patient_id in records:
+        propagate_protection(uow, patient_id, was_protected=False)
+    uow.patients.protect_versions([
+        (patient_id, version) for patient_id, version, resource
+        in uow.patients.unprotected_versions() if is_protected(orjson.loads(resource))])
+    return records
 
 
 def _group_protection(uow: UnitOfWork,

@@ -153,6 +153,32 @@ def test_load_refuses_a_patient_the_rest_api_refuses(database, server, base, fhi
     assert [e["resource"]["name"][0]["given"] for e in found["entry"]] == [["Ok"]]
 
 
+def test_load_refuses_patient_types_of_the_wrong_shape(database, server, base, fhir, tmp_path):
+    """Issue 14: a bulk load is held to the extension definitions like every other write;
+    each broken patient type is reported with its rule, the good record is loaded."""
+    family = unique_name("Typload")
+    url = "http://sweid.example/fhir/StructureDefinition/patient-type"
+    system = "http://sweid.example/fhir/CodeSystem/patient-type"
+    broken = [{"url": url, "valueCodeableConcept": {"coding": [{"system": system,
+                                                                "code": "oklar"}]}},
+              {"url": url, "valueString": "oklar"},
+              {"url": url, "valueCoding": {"system": system, "code": "OKLAR"}},
+              {"url": url, "valueCoding": {"system": "http://example.org/types",
+                                           "code": "oklar"}}]
+    good = {"url": url, "valueCoding": {"system": system, "code": "reservnummer"}}
+    source = tmp_path / "patients.ndjson"
+    source.write_text("".join(json.dumps(patient(family, extension=[extension])) + "\n"
+                              for extension in [good, *broken]))
+    done = cli(database, "load", str(source))
+    assert done.returncode == 2
+    assert "created 1" in done.stdout and "refused 4" in done.stdout
+    for position, rule in [(2, "not valueCodeableConcept"), (3, "not valueString"),
+                           (4, "codes are case-sensitive"), (5, "valueCoding.system must be")]:
+        assert re.search(rf"resource {position}: Patient.extension\[0\]: .*{rule}", done.stderr)
+    found = fhir.get(f"{base}/Patient", params={"family": family}).json()
+    assert [e["resource"]["extension"] for e in found["entry"]] == [[good]]
+
+
 def test_export_writes_every_current_patient_as_ndjson(database, server, base, fhir, tmp_path):
     marker = fhir.post(f"{base}/Patient", json=patient(unique_name("Export"))).json()
     target = tmp_path / "out.ndjson"

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app import conformance
-from app.domain.patient_index import PATIENT_GROUP_SYSTEM, PATIENT_GROUP_URL
+from app.domain.extensions import PATIENT_GROUP
 from app.domain.search import PARAMETER_DOCS
 from app.identity.registry import KINDS
 from app.operations import MODULES
@@ -126,12 +126,12 @@ def test_the_servers_own_search_parameters_are_found_by_code_base_and_url(base, 
 
 def test_the_patient_group_search_parameter_finds_what_its_expression_describes(base, fhir):
     family = unique_name("Grupp")
-    extension = {"url": PATIENT_GROUP_URL,
-                 "valueCoding": {"system": PATIENT_GROUP_SYSTEM, "code": "01/99"}}
+    system = PATIENT_GROUP.value.terminology.system
+    extension = {"url": PATIENT_GROUP.url, "valueCoding": {"system": system, "code": "01/99"}}
     member = fhir.post(f"{base}/Patient", json=patient(family, extension=[extension])).json()
     fhir.post(f"{base}/Patient", json=patient(family))
     found = fhir.get(f"{base}/Patient", params={
-        "family": family, "patient-group": f"{PATIENT_GROUP_SYSTEM}|01/99"}).json()
+        "family": family, "patient-group": f"{system}|01/99"}).json()
     assert [e["resource"]["id"] for e in found["entry"]] == [member["id"]]
 
 

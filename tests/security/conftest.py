@@ -19,6 +19,8 @@ AUDIENCE = "sweid-fhir-test"
 ISSUER = "https://issuer.test.example"
 SECURITY_LABEL_SYSTEM = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel"
 FHIR_JSON = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+#: The settings of a server with authentication on.
+SECURE_ENV = {"JWT_HS256_SECRET": SECRET, "JWT_AUDIENCE": AUDIENCE, "JWT_ISSUER": ISSUER}
 FULL = "system/*.cruds protected-identity"
 MASKED = "system/*.cruds"
 
@@ -41,8 +43,7 @@ def headers(scope: str = MASKED, **claims: Any) -> dict[str, str]:
 
 @pytest.fixture(scope="package")
 def secure_server(database: Database) -> Iterator[Server]:
-    srv = Server(database, env={"JWT_HS256_SECRET": SECRET, "JWT_AUDIENCE": AUDIENCE,
-                                "JWT_ISSUER": ISSUER}).start()
+    srv = Server(database, env=SECURE_ENV).start()
     yield srv
     srv.stop()
 

@@ -2,22 +2,39 @@
 person, a person linked to one, a person of type "Oklar" and a person whose linked record
 becomes protected later — the withheld values (unique phone, street, e-mail, postal code)
 never appear anywhere in a response body for a caller without the scope, and do for a
-caller with it."""
+caller with it.
+
+The legacy cases (issue 14) are records stored before the patient type was checked: "oklar"
+as valueCodeableConcept, as valueString, in capitals and with another system, and a record
+linked to one of them, all stored with the protected flag off as the server then did, on a
+database at revision 0003 that a second server then upgrades (migration 0004)."""
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.operations.merge_helpers import make_lrid, make_nrid
-from tests.security.conftest import FULL, MASKED, SECURITY_LABEL_SYSTEM, headers
-from tests.support import LRID_SYSTEM, NRID_SYSTEM, make_pnr, patient, unique_name
+from tests.security.conftest import FULL, MASKED, SECURE_ENV, SECURITY_LABEL_SYSTEM, headers
+from tests.support import (
+    LRID_SYSTEM,
+    NRID_SYSTEM,
+    Database,
+    Server,
+    make_pnr,
+    migrate,
+    patient,
+    store_as_before_issue_14,
+    unique_name,
+)
 
 PATIENT_TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
 PATIENT_TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
@@ -72,9 +89,18 @@ def _note(text: str) -> dict[str, str]:
 def _create(resource: dict[str, Any], secrets: list[str]) -> Person:
     created = requests.post(resource_url(), json=resource, headers=headers(FULL), timeout=10)
     assert created.status_code == 201, created.text
-    body = created.json()
-    return Person(body["id"], body["name"][0]["family"],
-                  body["identifier"][0]["value"], secrets, body["identifier"][0]["system"])
+    return _person(created.json(), secrets)
+
+
+def _person(resource: dict[str, Any], secrets: list[str]) -> Person:
+    identifier = resource["identifier"][0]
+    return Person(resource["id"], resource["name"][0]["family"], identifier["value"], secrets,
+                  identifier["system"])
+
+
+def _since() -> str:
+    """A ``_since`` for the type history that takes in everything written from now on."""
+    return (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _BASE: dict[str, str] = {}
@@ -87,10 +113,15 @@ def resource_url() -> str:
 LABEL = {"security": [{"system": SECURITY_LABEL_SYSTEM, "code": "sekretessmarkering"}]}
 
 
+World = tuple[str, dict[str, Person]]
+"""A server's base URL and the people stored on it (``start``: the type history's _since)."""
+
+
 @pytest.fixture(scope="module")
-def people(sbase: str) -> dict[str, Person]:
+def current(sbase: str) -> World:
+    """The people written through today's server."""
     _BASE["url"] = sbase
-    start = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = _since()
     protected = _create(*_secret_patient(meta=LABEL))
     linked_resource, linked_secrets = _secret_patient(
         reserve=True, link=[{"other": {"reference": f"Patient/{protected.id}"}, "type": "seealso"}])
@@ -106,12 +137,56 @@ def people(sbase: str) -> dict[str, Person]:
     follower_resource, follower_secrets = _secret_patient(
         reserve=True, link=[{"other": {"reference": f"Patient/{later.id}"}, "type": "seealso"}])
     follower = _create(follower_resource, follower_secrets)
-    current = requests.get(f"{sbase}/Patient/{later.id}", headers=headers(FULL), timeout=10)
-    labelled = {**current.json(), "meta": LABEL}
+    unlabelled = requests.get(f"{sbase}/Patient/{later.id}", headers=headers(FULL), timeout=10)
+    labelled = {**unlabelled.json(), "meta": LABEL}
     assert requests.put(f"{sbase}/Patient/{later.id}", json=labelled, headers=headers(FULL),
                         timeout=10).status_code == 200
-    return {"protected": protected, "linked": linked, "oklar": oklar, "later": later,
-            "follower": follower, "start": Person(start, "", "", [])}
+    return sbase, {"protected": protected, "linked": linked, "oklar": oklar, "later": later,
+                   "follower": follower, "start": Person(start, "", "", [])}
+
+
+#: Patient types a write refuses now (issue 14), as stored before: each "oklar".
+LEGACY_SHAPES = {
+    "legacy valueCodeableConcept": {"url": PATIENT_TYPE_URL, "valueCodeableConcept": {
+        "coding": [{"system": PATIENT_TYPE_SYSTEM, "code": "oklar"}]}},
+    "legacy valueString": {"url": PATIENT_TYPE_URL, "valueString": "oklar"},
+    "legacy OKLAR": {"url": PATIENT_TYPE_URL,
+                     "valueCoding": {"system": PATIENT_TYPE_SYSTEM, "code": "OKLAR"}},
+    "legacy wrong system": {"url": PATIENT_TYPE_URL, "valueCoding": {
+        "system": "http://example.org/patient-type", "code": "oklar"}},
+}
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """People stored unprotected before issue 14 on a database at revision 0003 — each
+    legacy shape, and a record linked to one — served by a server that upgraded it."""
+    database = Database.fresh(Path(tmp_path_factory.mktemp("legacy")))
+    server: Server | None = None
+    try:
+        migrate(database, "0003")
+        start = _since()
+        resources = {case: _secret_patient(extension=[extension], id=str(uuid.uuid4()))
+                     for case, extension in LEGACY_SHAPES.items()}
+        target = resources["legacy valueString"][0]["id"]
+        resources["legacy linked"] = _secret_patient(
+            reserve=True, id=str(uuid.uuid4()),
+            link=[{"other": {"reference": f"Patient/{target}"}, "type": "seealso"}])
+        store_as_before_issue_14(database, [resource for resource, _ in resources.values()])
+        server = Server(database, env=SECURE_ENV).start()
+        yield server.base, {**{case: _person(*stored) for case, stored in resources.items()},
+                            "start": Person(start, "", "", [])}
+    finally:
+        if server is not None:
+            server.stop()
+        database.dispose()
+
+
+@pytest.fixture()
+def world(request: pytest.FixtureRequest, case: str) -> World:
+    """The world ``case`` lives in."""
+    world: World = request.getfixturevalue("legacy" if case in LEGACY_CASES else "current")
+    return world
 
 
 def _bodies(sbase: str, person: Person, scope: str, people: dict[str, Person]) -> dict[str, str]:
@@ -191,14 +266,15 @@ def _merge_source(sbase: str) -> str:
 
 
 CASES = ["protected", "linked", "oklar", "later", "follower"]
+LEGACY_CASES = [*LEGACY_SHAPES, "legacy linked"]
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_masked_caller_never_sees_withheld_values(sbase: str, people: dict[str, Person],
-                                                  case: str) -> None:
+@pytest.mark.parametrize("case", CASES + LEGACY_CASES)
+def test_masked_caller_never_sees_withheld_values(world: World, case: str) -> None:
+    sbase, people = world
     person = people[case]
     bodies = _bodies(sbase, person, MASKED, people)
-    everyone = [s for p in CASES for s in people[p].secrets]
+    everyone = [s for p in people.values() for s in p.secrets]
     for name, text in bodies.items():
         for secret in everyone:
             assert secret not in text, f"{case}: {secret!r} leaked on {name}"
@@ -212,8 +288,8 @@ def test_masked_caller_never_sees_withheld_values(sbase: str, people: dict[str, 
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_caller_with_protected_identity_sees_everything(sbase: str, people: dict[str, Person],
-                                                        case: str) -> None:
+def test_caller_with_protected_identity_sees_everything(world: World, case: str) -> None:
+    sbase, people = world
     person = people[case]
     bodies = _bodies(sbase, person, FULL, people)
     for name in ("read", "vread", "instance history", "search", "batch", "transaction"):
@@ -222,9 +298,29 @@ def test_caller_with_protected_identity_sees_everything(sbase: str, people: dict
     assert "SUBSETTED" not in bodies["read"]
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_searches_on_withheld_fields_never_match_for_masked_callers(
-        sbase: str, people: dict[str, Person], case: str) -> None:
+@pytest.mark.parametrize("case", LEGACY_CASES)
+def test_a_legacy_record_is_whole_for_protected_identity_and_refused_back_until_corrected(
+        world: World, case: str) -> None:
+    """A caller who may see it reads it unmasked, but writing it back unchanged is a 422
+    naming the broken rule: the patient type must be corrected first."""
+    sbase, people = world
+    person = people[case]
+    read = requests.get(f"{sbase}/Patient/{person.id}", headers=headers(FULL), timeout=10)
+    assert all(secret in read.text for secret in person.secrets)
+    assert "SUBSETTED" not in read.text
+    written = requests.put(f"{sbase}/Patient/{person.id}", json=read.json(),
+                           headers=headers(FULL), timeout=10)
+    if case == "legacy linked":
+        assert written.status_code == 200, written.text  # its own content is well-formed
+        return
+    assert written.status_code == 422, written.text
+    assert written.json()["issue"][0]["expression"] == ["Patient.extension[0]"]
+
+
+@pytest.mark.parametrize("case", CASES + LEGACY_CASES)
+def test_searches_on_withheld_fields_never_match_for_masked_callers(world: World,
+                                                                    case: str) -> None:
+    sbase, people = world
     person = people[case]
     phone, street, email, postal, city = person.secrets[:5]
     searches = [{"phone": phone}, {"email": email}, {"telecom": f"phone|{phone}"},
