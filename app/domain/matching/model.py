@@ -129,7 +129,8 @@ class Model:
             "fitted": self.fitted, "in_database": self.in_database,
             "calibration": {"slope": self.slope, "intercept": self.intercept},
             "thresholds": {"probable": self.probable, "possible": self.possible},
-            "rules": list(self.rules), "min_population": self.min_population, "m": self.m, "u": self.u,
+            "rules": list(self.rules), "min_population": self.min_population,
+            "m": self.m, "u": self.u,
             "household": {"others": self.household_others, "u": self.household_u},
             "frequencies": {name: {"records": f.records, "terms": f.terms}
                             for name, f in self.frequencies.items()},
