@@ -14,7 +14,7 @@ import orjson
 from flask import Response, current_app, g
 from flask_smorest import Blueprint
 
-from app.conformance import CANONICAL
+from app.domain.extensions import CANONICAL
 from app.domain.fhirdate import instant, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
