@@ -29,6 +29,7 @@ from app.domain.matching.blocking import MemoryIndex
 from app.domain.matching.features import FEATURES, TERM_FREQUENCY, Agreement, compare
 from app.domain.matching.model import FLOOR, Frequencies, Model
 from app.domain.matching.record import MatchRecord
+from app.domain.matching.score import weigh
 
 #: Expert starting values of m (how often the same person reaches each level).
 DEFAULT_M: dict[str, dict[str, float]] = {
@@ -187,10 +188,7 @@ def fit_m_em(pairs: LevelPairs, model: Model, population: int, *, iterations: in
 
 
 def _match_probability(model: Model, levels: dict[str, Agreement], population: int) -> float:
-    household = levels["place"].level == "household"
-    bits = model.prior_bits(population) + sum(
-        model.bits(name, agreement, population=population, household=household)
-        for name, agreement in levels.items() if agreement.level is not None)
+    bits = model.prior_bits(population) + sum(e.bits for e in weigh(levels, model, population))
     return 1.0 / (1.0 + math.pow(2.0, -max(min(bits, 60.0), -60.0)))
 
 

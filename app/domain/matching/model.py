@@ -41,6 +41,8 @@ SHIPPED = Path(__file__).resolve().parent / "model.json"
 FORMAT = 1
 #: No probability of the model goes below this (a level never seen is not impossible).
 FLOOR = 1e-7
+#: Below this mean number of records sharing a household, a population has no households.
+HOUSEHOLD_MIN = 0.1
 
 
 class ModelError(ValueError):
@@ -104,6 +106,11 @@ class Model:
         else:
             u = self.u[feature][level]
         return math.log2(max(m, FLOOR) / min(max(u, FLOOR), 1.0))
+
+    @property
+    def has_households(self) -> bool:
+        """Whether the population the model was fitted on shares addresses at all."""
+        return self.household_others >= HOUSEHOLD_MIN
 
     def prior_bits(self, population: int) -> float:
         """log2 odds that the query's person is one given record of ``population``."""
