@@ -339,7 +339,8 @@ def match_fit(output: str, sample: int, seed: int, version: str | None) -> None:
     the household correction and m by EM over blocked pairs (pulled towards the base model's
     m), as app/domain/matching/fit.py describes. The base is the model in use; its
     calibration and thresholds are kept. Run it again when the population has changed (e.g.
-    nightly); the server reads MATCH_MODEL_FILE when it starts.
+    nightly) into the file MATCH_MODEL_FILE names: a running server reads it again within a
+    minute.
     """
     from dataclasses import replace
     from datetime import date
