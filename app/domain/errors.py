@@ -51,12 +51,6 @@ class Gone(DomainError):
     code = "deleted"
 
 
-class MethodNotAllowed(DomainError):
-    """The route exists but not for this HTTP method."""
-
-    code = "not-supported"
-
-
 class Conflict(DomainError):
     """The write collides with existing data, e.g. an identifier another Patient holds."""
 

@@ -15,7 +15,6 @@ from flask import Flask, Request, Response, g, request
 from flask_smorest import Api
 from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import BaseConverter
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -27,7 +26,7 @@ from app.domain.errors import InvalidRequest
 from app.domain.matching import SHIPPED, Model
 from app.domain.matching.model import ModelError, ModelFile
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
-from app.http import auth, openapi_schemas
+from app.http import auth, openapi_schemas, routing
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
@@ -52,13 +51,6 @@ class Extension:
 def _model_error(error: ModelError) -> None:
     logging.getLogger(__name__).error("$match model not reloaded, the one in use kept: %s",
                                       error)
-
-
-class ResourceTypeConverter(BaseConverter):
-    """A FHIR resource type name in a URL (capitalised), so that lower-case system paths
-    such as ``metadata`` keep their own 405 answers."""
-
-    regex = "[A-Z][A-Za-z]{1,63}"
 
 
 class FhirFlask(Flask):
@@ -96,7 +88,11 @@ class ForwardedHeaders:
 
 
 class FhirApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api with its HTTP error handler replaced by the OperationOutcome one."""
+    """flask-smorest's Api with its HTTP error handler replaced by the OperationOutcome one,
+    and without its catch-all ``default`` response: each route documents every status it
+    gives (app.http.openapi_schemas)."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: Any) -> Response:
         return http_error_response(error)
@@ -137,8 +133,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                                         match_model_file=ModelFile(
                                             settings.match_model_file or SHIPPED,
                                             on_error=_model_error))
-    app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
+    routing.install(app, api)
     openapi_schemas.register(api.spec)
     from app.http import audit_routes, conformance_routes, patient_routes, system_routes
 
@@ -148,7 +144,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in operation_modules():
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
-    openapi_schemas.use_operation_outcome_errors(api.spec)
+    # Last: its rule matches the resource types none of the rules above serves.
+    api.register_blueprint(routing.other_types)
     register_error_handlers(app)
     _serve_swagger_ui_assets(app)
     verifier = auth.install(settings)

@@ -1,4 +1,5 @@
-"""Read and search of Provenance and AuditEvent (written by the server, never by clients)."""
+"""Read and search of Provenance and AuditEvent (written by the server, never by clients:
+no route writes them, so werkzeug answers a write with 405)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import orjson
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from app.domain.errors import InvalidRequest, MethodNotAllowed, NotFound
+from app.domain.errors import InvalidRequest, NotFound
 from app.domain.fhirdate import instant, parse_range, utc_now
-from app.http.auth import authenticated, requires
+from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response
-from app.http.openapi_schemas import AUTH, fhir_doc
+from app.http.openapi_schemas import AUTH, FORMAT_VALUES, PAGING, fhir_doc, query_parameter
 from app.http.query import parse_query
 from app.services.transactions import run_read
 
@@ -27,6 +28,11 @@ SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
                    "type": "type", "subtype": "subtype", "outcome": "outcome"},
 }
 DATE_PARAMETER = {"Provenance": "recorded", "AuditEvent": "date"}
+#: A value of the date parameter, as /openapi.json gives it: a prefix this search answers
+#: (:data:`DATE_PREFIXES`) and a FHIR date.
+DATE_VALUE = {"type": "string",
+              "pattern": "^(?:eq|gt|lt|ge|le|sa|eb)?[0-9]{4}(?:-(?:0[1-9]|1[0-2])"
+                         "(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?$"}
 
 
 def _engine() -> Any:
@@ -39,10 +45,6 @@ def _reference_values(value: str) -> list[str]:
     return [tail] if "/" in tail else [tail, f"Patient/{tail}"]
 
 
-@blp.route("/<any(Provenance, AuditEvent):resource_type>", methods=["GET"])
-@blp.doc(summary="Search Provenance (target, agent, recorded) or AuditEvent (entity, agent, "
-                 "date, type, subtype, outcome)",
-         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH)))
 @requires("<resource_type>", "s", interaction="search-type")
 def search(resource_type: str) -> Response:
     """Search the server's own records about Patients."""
@@ -75,9 +77,6 @@ def search(resource_type: str) -> Response:
     return fhir_response(orjson.dumps(bundle))
 
 
-@blp.route("/<any(Provenance, AuditEvent):resource_type>/<resource_id>", methods=["GET"])
-@blp.doc(summary="Read one Provenance or AuditEvent",
-         **fhir_doc(ok={200: "Resource"}, errors=(*AUTH, 404)))
 @requires("<resource_type>", "r", interaction="read")
 def read(resource_type: str, resource_id: str) -> Response:
     """Read."""
@@ -87,14 +86,24 @@ def read(resource_type: str, resource_id: str) -> Response:
     return fhir_response(row)
 
 
-@blp.route("/<any(Provenance, AuditEvent):resource_type>",
-           methods=["POST", "PUT", "DELETE", "PATCH"])
-@blp.doc(summary="Refused: only the server writes these records",
-         **fhir_doc(errors=(*AUTH, 405)))
-@authenticated()
-def refuse_write(resource_type: str) -> Response:
-    """Clients cannot write the server's records."""
-    raise MethodNotAllowed(f"{resource_type} is written by the server only")
+def _register(resource_type: str) -> None:
+    """Search and read routes of one type, each documented with its own parameters (the
+    type is the routes' default value of ``resource_type``, which ``requires`` reads)."""
+    parameters = [query_parameter(name, {"type": "string"})
+                  for name in SEARCH_PARAMETERS[resource_type]]
+    parameters += [query_parameter(DATE_PARAMETER[resource_type], DATE_VALUE),
+                   query_parameter("_count", PAGING), query_parameter("_offset", PAGING),
+                   query_parameter("_format", FORMAT_VALUES)]
+    names = ", ".join([*SEARCH_PARAMETERS[resource_type], DATE_PARAMETER[resource_type]])
+    lower = resource_type.lower()
+    blp.route(f"/{resource_type}", methods=["GET"], endpoint=f"search_{lower}",
+              defaults={"resource_type": resource_type})(
+        blp.doc(summary=f"Search {resource_type} ({names})", parameters=parameters,
+                **fhir_doc(ok={200: "Bundle"}, errors=AUTH))(search))
+    blp.route(f"/{resource_type}/<resource_id:resource_id>", methods=["GET"],
+              endpoint=f"read_{lower}", defaults={"resource_type": resource_type})(
+        blp.doc(summary=f"Read one {resource_type}",
+                **fhir_doc(ok={200: "Resource"}, errors=(*AUTH, 404)))(read))
 
 
 #: The date prefixes this search answers (FHIR R4 §3.1.1.4.5.1); ``ne`` and ``ap`` are
@@ -140,3 +149,7 @@ def _narrow(lo: datetime | None, hi: datetime | None, new_lo: datetime | None,
     if new_hi is not None and (hi is None or new_hi < hi):
         hi = new_hi
     return lo, hi
+
+
+for _type in SEARCH_PARAMETERS:
+    _register(_type)

@@ -5,7 +5,8 @@ Each file is served verbatim by resourceType and id. Search supports ``_id``, ``
 the CapabilityStatement does not offer those two for it), plus ``NamingSystem?value=`` (an
 OID or URI among its uniqueIds), ``OperationDefinition?code=``,
 ``StructureDefinition?type=``, ``CodeSystem?system=``, ``SearchParameter?code=&base=&type=``
-(api.md "Conformance resources"). Writes are 405: the files ship with the server.
+(api.md "Conformance resources"). No route writes them (werkzeug answers 405): the files
+ship with the server.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from app import conformance
-from app.domain.errors import MethodNotAllowed, NotFound
+from app.domain.errors import NotFound
 from app.http.auth import public
 from app.http.fhir_io import base_url, fhir_response
-from app.http.openapi_schemas import fhir_doc
+from app.http.openapi_schemas import FORMAT_VALUES, fhir_doc, query_parameter
 
 blp = Blueprint("conformance", __name__, url_prefix="/fhir",
                 description="Conformance resources (read-only)")
@@ -102,10 +103,6 @@ def _read(resource_type: str, resource_id: str) -> Response:
     return fhir_response(resource, 200, {"ETag": f'W/"{version}"'})
 
 
-def _refuse(resource_type: str) -> Response:
-    raise MethodNotAllowed(f"{resource_type} resources are read-only on this server")
-
-
 def _register(resource_type: str) -> None:
     # One endpoint per type and interaction, so OpenAPI lists each with its own summary.
     def search() -> Response:
@@ -114,29 +111,19 @@ def _register(resource_type: str) -> None:
     def read(resource_id: str) -> Response:
         return _read(resource_type, resource_id)
 
-    def refuse(**_: str) -> Response:
-        return _refuse(resource_type)
-
     lower = resource_type.lower()
-    search.__name__, read.__name__, refuse.__name__ = (f"search_{lower}", f"read_{lower}",
-                                                       f"write_{lower}")
+    search.__name__, read.__name__ = f"search_{lower}", f"read_{lower}"
     search.__doc__ = f"Search {resource_type} (read-only)."
     read.__doc__ = f"Read one {resource_type}."
-    refuse.__doc__ = f"{resource_type} is read-only: 405."
+    parameters = [query_parameter(name, {"type": "string"})
+                  for name in search_parameters(resource_type)]
+    parameters.append(query_parameter("_format", FORMAT_VALUES))
     blp.route(f"/{resource_type}", methods=["GET"])(
-        blp.doc(summary=f"Search {resource_type}",
-                **fhir_doc(ok={200: "Bundle"}, errors=(406,)))(public(search)))
-    blp.route(f"/{resource_type}/<resource_id>", methods=["GET"])(
+        blp.doc(summary=f"Search {resource_type}", parameters=parameters,
+                **fhir_doc(ok={200: "Bundle"}))(public(search)))
+    blp.route(f"/{resource_type}/<resource_id:resource_id>", methods=["GET"])(
         blp.doc(summary=f"Read a {resource_type}",
-                **fhir_doc(ok={200: "Resource"}, errors=(404, 406)))(public(read)))
-    public(refuse)  # conformance resources are open like /metadata
-    refused = fhir_doc(errors=(405,))
-    blp.route(f"/{resource_type}", methods=["POST", "PUT", "DELETE", "PATCH"],
-              endpoint=f"write_{lower}_type")(
-        blp.doc(summary=f"{resource_type} is read-only (405)", **refused)(refuse))
-    blp.route(f"/{resource_type}/<resource_id>", methods=["PUT", "DELETE", "PATCH"],
-              endpoint=f"write_{lower}_instance")(
-        blp.doc(summary=f"{resource_type} is read-only (405)", **refused)(refuse))
+                **fhir_doc(ok={200: "Resource"}, errors=(404,)))(public(read)))
 
 
 for _type in conformance.TYPES:

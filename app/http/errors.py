@@ -22,7 +22,6 @@ STATUS_OF: dict[type[domain.DomainError], int] = {
     domain.Unauthorized: 401,
     domain.Forbidden: 403,
     domain.NotFound: 404,
-    domain.MethodNotAllowed: 405,
     domain.NotAcceptable: 406,
     domain.Conflict: 409,
     domain.Gone: 410,

@@ -3,13 +3,14 @@
 Component schemas — a generic FHIR ``Resource``, ``Patient``, ``Bundle``, ``Parameters``,
 ``OperationOutcome`` and the data types they use — and :func:`fhir_doc`, which route
 decorations spread into ``@blp.doc(...)`` to reference them from their ``requestBody`` and
-``responses``. Documentation only: requests are never validated against these schemas (the
-services and the operations' OperationDefinitions do that), so the schemas describe the
-main elements and allow the rest of FHIR R4 (``additionalProperties``).
+``responses``; the query parameters of the searches and of ``$ihe-pix``. Documentation
+only: requests are never validated against these schemas (the services and the operations'
+OperationDefinitions do that), so the body schemas describe the main elements and allow the
+rest of FHIR R4 (``additionalProperties``). What a route answers is listed exactly: every
+status it can give, no catch-all ``default`` response.
 
-``create_app`` adds the components to its Api's spec with :func:`register` (before the
-blueprints) and :func:`use_operation_outcome_errors` (after them); nothing happens at import
-time.
+``create_app`` adds the components to its Api's spec with :func:`register` before the
+blueprints; nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from apispec import BasePlugin
-
-from app.domain.search import PARAMETER_DOCS, RESULT_PARAMETERS
+from app.domain.search import (
+    PARAMETER_DOCS,
+    PARAMETERS,
+    RESULT_PARAMETERS,
+    SORT_KEYS,
+    ParamType,
+)
+from app.http.fhir_io import FORMAT_ALIASES
 
 #: The media types every FHIR body is accepted and answered in.
 FHIR_MEDIA = ("application/fhir+json", "application/fhir+xml")
@@ -33,7 +39,6 @@ ERRORS: dict[int, str] = {
     401: "No valid bearer token (only when the server is configured with auth)",
     403: "The token lacks the scope this interaction needs",
     404: "Unknown resource, id or resource type",
-    405: "Method not allowed on this resource",
     406: "Neither application/fhir+json nor application/fhir+xml is acceptable",
     409: "Conflict: the identifier is held by another Patient, or a concurrent write",
     410: "The resource is deleted",
@@ -43,8 +48,11 @@ ERRORS: dict[int, str] = {
     415: "Unsupported Content-Type",
     422: "Business rule broken (identifier rule, merge priority rule …)",
 }
-#: Errors any authenticated FHIR route can give before it runs.
-AUTH = (401, 403, 406)
+#: Errors any authenticated FHIR route can give before it runs (app.http.auth).
+AUTH = (401, 403)
+#: Errors every FHIR route can give before it runs (app.http.create_app's request hook): a
+#: control character in the query string (400) and content negotiation (406).
+REQUEST_CHECKS = (400, 406)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -206,7 +214,8 @@ def fhir_doc(*, ok: dict[int, str | tuple[str, ...]] | None = None,
              ) -> dict[str, Any]:
     """``@blp.doc`` keywords for a FHIR route: success responses ``ok`` (status → schema
     name, or names for oneOf), bodiless responses ``empty`` (status → description), error
-    ``errors`` answered with an OperationOutcome, and the request ``body`` schema."""
+    ``errors`` answered with an OperationOutcome (with :data:`REQUEST_CHECKS`, which every
+    route can give), and the request ``body`` schema."""
     responses: dict[str, Any] = {}
     for status, names in (ok or {}).items():
         described = names if isinstance(names, str) else " or ".join(names)
@@ -214,7 +223,7 @@ def fhir_doc(*, ok: dict[int, str | tuple[str, ...]] | None = None,
                                   "content": _content(_schema(names))}
     for status, description in (empty or {}).items():
         responses[str(status)] = {"description": description}
-    for status in sorted(set(errors)):
+    for status in sorted({*errors, *REQUEST_CHECKS}):
         responses[str(status)] = {"description": ERRORS[status],
                                   "content": _content(ref("OperationOutcome"))}
     doc: dict[str, Any] = {"responses": responses}
@@ -228,63 +237,86 @@ def form_body() -> dict[str, Any]:
     """``requestBody`` of ``POST Patient/_search``: the search parameters, form-encoded."""
     return {"requestBody": {"required": False, "content": {FORM: {"schema": {
         "type": "object", "additionalProperties": {"type": "string"},
-        "properties": {name: {"type": "string", "description": doc}
-                       for name, (_, doc) in PARAMETER_DOCS.items()}}}}}}
+        "properties": {name: {**schema, "description": doc}
+                       for name, schema, doc in _patient_parameters()}}}}}}
 
 
 def search_parameters() -> list[dict[str, Any]]:
     """The query parameters of ``GET Patient`` (app.domain.search)."""
-    return [{"in": "query", "name": name, "required": False, "schema": {"type": "string"},
-             "description": f"{ptype}: {doc}"}
-            for name, (ptype, doc) in PARAMETER_DOCS.items()] + [
-        {"in": "query", "name": name, "required": False, "schema": {"type": "string"}}
-        for name in sorted(RESULT_PARAMETERS)]
+    return [query_parameter(name, schema, doc) for name, schema, doc in _patient_parameters()]
 
 
-class SharedPaths(BasePlugin):
-    """Keep both routes of one OpenAPI path. ``/fhir/<any(Provenance, AuditEvent):…>``
-    (app.http.audit_routes) and ``/fhir/<resource_type:…>`` (any other type: 404) are both
-    ``/fhir/{resource_type}``, and apispec keeps only the operation registered last; here a
-    method documented twice documents the responses of either route."""
+def query_parameter(name: str, schema: dict[str, Any], description: str | None = None,
+                    *, required: bool = False) -> dict[str, Any]:
+    """One query parameter of an operation."""
+    parameter = {"in": "query", "name": name, "required": required, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
 
-    def init_spec(self, spec: Any) -> None:
-        self.spec = spec
 
-    def operation_helper(self, path: str | None = None,
-                         operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        earlier = getattr(self.spec, "_paths", {}).get(path, {})
-        for method, operation in (operations or {}).items():
-            before = earlier.get(method)
-            if not isinstance(before, dict) or not isinstance(operation, dict):
-                continue
-            operation["summary"] = " | ".join(
-                filter(None, (before.get("summary"), operation.get("summary"))))
-            responses = {**operation.get("responses", {}), **before.get("responses", {})}
-            operation["responses"] = dict(sorted(responses.items()))
-            operation["tags"] = sorted({*before.get("tags", []), *operation.get("tags", [])})
-            for key in ("requestBody", "parameters"):
-                if key in before and key not in operation:
-                    operation[key] = before[key]
+def operation_query_parameters(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The query parameters of an operation invoked with GET: its string input parameters
+    (app.operations.parameters reads each as a non-empty value; ``min`` 1 is required)."""
+    return [query_parameter(param["name"], {"type": "string", "minLength": 1},
+                            param.get("documentation"), required=int(param.get("min", 0)) > 0)
+            for param in definition["parameter"]
+            if param.get("use") == "in" and param.get("type") == "string"]
+
+
+def _words(words: Iterable[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": list(words)}
+
+
+def _listed(words: Iterable[str], *, item: str = "{}") -> dict[str, Any]:
+    """A comma-separated list of ``words`` (each shaped by ``item``)."""
+    one = item.format("(?:" + "|".join(words) + ")")
+    return {"type": "string", "pattern": f"^{one}(?:,{one})*$"}
+
+
+#: A search value the server reads as at least one value (app.domain.search: items are
+#: comma-separated, empty ones dropped, ``\`` escapes the next character): some character
+#: that is neither a comma nor a backslash, or an escaped one. A value with none is a 400.
+SEARCH_VALUE = {"type": "string", "pattern": "[^,\\\\]|\\\\."}
+#: A FHIR date search value: an optional prefix and a year, year-month or date.
+DATE_VALUE = {"type": "string",
+              "pattern": "^(?:eq|ne|gt|lt|ge|le|sa|eb|ap)?[0-9]{4}(?:-(?:0[1-9]|1[0-2])"
+                         "(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?$"}
+#: ``_format`` values answered in the documented media types (app.http.fhir_io).
+FORMAT_VALUES = _words(name for name, media in FORMAT_ALIASES.items() if media in FHIR_MEDIA)
+#: Paging: the server reads a non-negative integer below 10^9 (app.domain.search).
+PAGING = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
+_SEARCH_SCHEMAS: dict[ParamType, dict[str, Any]] = {
+    "birthdate": DATE_VALUE, "lastUpdated": DATE_VALUE,
+    "gender": _listed(("male", "female", "other", "unknown")),
+    "active": _listed(("true", "false")),
+}
+_RESULT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "_count": PAGING, "_offset": PAGING,
+    "_sort": _listed(sorted(SORT_KEYS), item="-?{}"),
+    "_total": _words(("none", "estimate", "accurate")),
+    "_summary": _words(("true", "false", "count", "data", "text")),
+    "_include": _words(("Patient:link", "Patient:link:Patient", "*")),
+    "_format": FORMAT_VALUES,
+}
+
+
+def _patient_parameters() -> list[tuple[str, dict[str, Any], str]]:
+    """(name, schema, description) of every Patient search and result parameter."""
+    found = [(name, _SEARCH_SCHEMAS.get(PARAMETERS[name], SEARCH_VALUE), f"{ptype}: {doc}")
+             for name, (ptype, doc) in PARAMETER_DOCS.items()]
+    return found + [(name, _RESULT_SCHEMAS.get(name, {"type": "string"}), "")
+                    for name in sorted(RESULT_PARAMETERS)]
 
 
 def register(spec: Any) -> None:
-    """Add the component schemas to an Api's spec (once) and keep both routes of a shared
-    path (:class:`SharedPaths`); before the blueprints are registered."""
+    """Add the component schemas to an Api's spec (once), before the blueprints are
+    registered; flask-smorest's own error schema goes, as the server never sends it (every
+    error is an OperationOutcome), and so does its pagination schema (searches page with
+    Bundle links)."""
     if "OperationOutcome" in spec.components.schemas:
         return
+    for unused in ("Error", "PaginationMetadata"):
+        spec.components.schemas.pop(unused, None)
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, component=schema)
-    plugin = SharedPaths()
-    plugin.init_spec(spec)
-    spec.plugins.append(plugin)
-
-
-def use_operation_outcome_errors(spec: Any) -> None:
-    """Make the default error response an OperationOutcome instead of flask-smorest's own
-    error shape (whose schema, "Error", the server never sends); after the blueprints are
-    registered, as flask-smorest resolves its own default while they register."""
-    spec.components.schemas.pop("Error", None)
-    spec.components.responses["DEFAULT_ERROR"] = {
-        "description": "Any other error: an OperationOutcome",
-        "content": _content(ref("OperationOutcome")),
-    }

@@ -9,9 +9,9 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from app.adapters.patient_repository import StoredPatient
-from app.domain.errors import InvalidRequest, NotFound
+from app.domain.errors import InvalidRequest
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.http.auth import authenticated, requires
+from app.http.auth import requires
 from app.http.fhir_io import (
     base_url,
     fhir_response,
@@ -142,7 +142,7 @@ def conditional_delete() -> Response:
     return fhir_response(None, 204)
 
 
-@blp.route("/Patient/<patient_id>", methods=["GET"])
+@blp.route("/Patient/<resource_id:patient_id>", methods=["GET"])
 @blp.doc(summary="Read a Patient",
          **fhir_doc(ok={200: "Patient"}, empty={304: "If-None-Match names the current version"},
                     errors=(400, *AUTH, 404, 410)))
@@ -155,7 +155,7 @@ def read(patient_id: str) -> Response:
     return _one(stored)
 
 
-@blp.route("/Patient/<patient_id>", methods=["PUT"])
+@blp.route("/Patient/<resource_id:patient_id>", methods=["PUT"])
 @blp.doc(summary="Update a Patient (creates it with this id when absent)",
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "u", interaction="update")
@@ -168,7 +168,7 @@ def update(patient_id: str) -> Response:
     return written(result)
 
 
-@blp.route("/Patient/<patient_id>", methods=["PATCH"])
+@blp.route("/Patient/<resource_id:patient_id>", methods=["PATCH"])
 @blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)",
          **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
                     body_media=(JSON_PATCH, "application/json"),
@@ -183,7 +183,7 @@ def patch(patient_id: str) -> Response:
     return written(result)
 
 
-@blp.route("/Patient/<patient_id>", methods=["DELETE"])
+@blp.route("/Patient/<resource_id:patient_id>", methods=["DELETE"])
 @blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)",
          **fhir_doc(empty={204: "Deleted"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "d", interaction="delete")
@@ -193,7 +193,7 @@ def delete(patient_id: str) -> Response:
     return fhir_response(None, 204)
 
 
-@blp.route("/Patient/<patient_id>/_history/<version_id>", methods=["GET"])
+@blp.route("/Patient/<resource_id:patient_id>/_history/<resource_id:version_id>", methods=["GET"])
 @blp.doc(summary="Read one version of a Patient",
          **fhir_doc(ok={200: "Patient"}, errors=(400, *AUTH, 404, 410)))
 @requires("Patient", "r", interaction="vread")
@@ -202,7 +202,7 @@ def vread(patient_id: str, version_id: str) -> Response:
     return _one(run_read(_engine(), lambda uow: patients.vread(uow, patient_id, version_id)))
 
 
-@blp.route("/Patient/<patient_id>/_history", methods=["GET"])
+@blp.route("/Patient/<resource_id:patient_id>/_history", methods=["GET"])
 @blp.doc(summary="History of one Patient",
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "r", interaction="history-instance")
@@ -227,12 +227,3 @@ def _history(patient_id: str | None, path: str) -> Response:
         uow, patient_id, since=since, count=query.count, offset=query.offset))
     return fhir_response(history_bundle(versions, total, g.access, base_url(), path, pairs,
                                         query.count, query.offset))
-
-
-@blp.route("/<resource_type:resource_type>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-@blp.doc(summary="Any other resource type: 404 OperationOutcome",
-         **fhir_doc(errors=(*AUTH, 404)))
-@authenticated()
-def unknown_type(resource_type: str) -> Response:
-    """Resource types this server does not hold."""
-    raise NotFound(f"Resource type {resource_type[:40]!r} is not supported")

@@ -40,7 +40,7 @@ def generate_type() -> Response:
     return _generate(None)
 
 
-@blp.route("/Patient/<patient_id>/$generate-reserve-id", methods=["POST"])
+@blp.route("/Patient/<resource_id:patient_id>/$generate-reserve-id", methods=["POST"])
 @blp.doc(summary="Add a new reserve id to an existing Patient (LRID → NRID transition)",
          **fhir_doc(ok={200: "Parameters"}, body="Parameters",
                     errors=(400, *AUTH, 404, 409, 410, 413, 415, 422)))

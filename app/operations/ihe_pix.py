@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
-from app.http.openapi_schemas import AUTH, fhir_doc
+from app.http.openapi_schemas import AUTH, fhir_doc, operation_query_parameters
 from app.operations.parameters import (
     build_parameters,
     operation_definition,
@@ -29,6 +29,7 @@ blp = Blueprint("ihe_pix", __name__, url_prefix="/fhir", description="$ihe-pix (
 
 @blp.route("/Patient/$ihe-pix", methods=["GET"])
 @blp.doc(summary="IHE PIXm ITI-83: the identifiers of the person behind sourceIdentifier",
+         parameters=operation_query_parameters(operation_definition(DEFINITION)),
          **fhir_doc(ok={200: "Parameters"}, errors=(400, *AUTH, 404)))
 @requires("Patient", "r|s", interaction="ihe-pix")
 def ihe_pix_get() -> Response:

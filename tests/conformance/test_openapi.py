@@ -75,16 +75,16 @@ def test_openapi_lists_every_fhir_route(document, database, monkeypatch):
 
 
 def test_every_route_documents_its_responses_with_schemas(document):
-    default = document["components"]["responses"]["DEFAULT_ERROR"]
-    check_content(document, default["content"], "DEFAULT_ERROR")
+    # Every status is listed: no catch-all default response (which would document any).
+    assert "responses" not in document["components"]
     for path, method, op in operations(document):
         where = f"{method.upper()} {path}"
-        statuses = {code: r for code, r in op["responses"].items() if code != "default"}
+        assert "default" not in op["responses"], where
+        statuses = op["responses"]
         successes = [code for code in statuses if code.startswith("2")]
         errors = [code for code in statuses if code[0] in "45"]
-        # A route that never succeeds is one that refuses (405 read-only, 404 unknown type).
-        assert successes or (errors and set(errors) <= {"401", "403", "404", "405", "406"}), \
-            f"{where} documents no success response"
+        # Only the catch-all for other resource types never succeeds (404).
+        assert successes or path == "/fhir/{resource_type}", f"{where} documents no success"
         for code, response in statuses.items():
             if code in ("204", "304"):
                 assert "content" not in response, f"{where} {code}"
@@ -92,8 +92,10 @@ def test_every_route_documents_its_responses_with_schemas(document):
             names = check_content(document, response.get("content", {}), f"{where} {code}")
             if code[0] in "45":
                 assert names == ["OperationOutcome"] * len(names), f"{where} {code}"
-        # Content negotiation runs before every /fhir route (api.md "REST": 406).
-        assert "406" in statuses or "405" in statuses, where
+        assert errors
+        # Content negotiation and the query-string check run before every /fhir route
+        # (api.md "REST": 406; control characters are a 400).
+        assert {"400", "406"} <= set(statuses), where
         if method in BODY_METHODS and successes and path != "/fhir/Patient/_search":
             assert {"400", "413", "415"} <= set(statuses), where
 
@@ -181,7 +183,7 @@ def exchanges(base: str) -> list[tuple[str, str, requests.Response]]:
         call("/Patient/$unmerge", "post", "/Patient/$unmerge", json=params(reserve, pid))
         call("/Patient/$ihe-pix", "get", f"/Patient/$ihe-pix?sourceIdentifier={PNR_SYSTEM}|{pnr}")
         call("/Patient/$ihe-pix", "get", "/Patient/$ihe-pix?sourceIdentifier=urn:oid:1.2.3|1")
-        call("/{resource_type}", "get", f"/Provenance?target=Patient/{pid}")
+        call("/Provenance", "get", f"/Provenance?target=Patient/{pid}")
         call("/{resource_type}", "get", "/Observation")  # 404
         call("", "post", "", json={"resourceType": "Bundle", "type": "transaction", "entry": [
             {"request": {"method": "POST", "url": "Patient"}, "resource": patient()}]})
@@ -190,7 +192,6 @@ def exchanges(base: str) -> list[tuple[str, str, requests.Response]]:
         call("/NamingSystem", "get", "/NamingSystem?value=1.2.752.74.9.1")
         call("/SearchParameter/{resource_id}", "get", "/SearchParameter/Patient-patient-group")
         call("/SearchParameter/{resource_id}", "get", "/SearchParameter/no-such")  # 404
-        call("/NamingSystem", "post", "/NamingSystem", json={"resourceType": "NamingSystem"})
     return done
 
 
@@ -227,13 +228,58 @@ def test_the_document_is_valid_and_real_answers_have_documented_statuses_and_sha
         assert response.headers["Content-Type"].split(";")[0] in content, where
         samples.append({"where": where, "schema": content["application/fhir+json"]["schema"],
                         "body": response.json()})
-    assert {200, 201, 204, 400, 404, 405, 406, 409, 410, 412, 415, 422} <= seen
+    assert {200, 201, 204, 400, 404, 406, 409, 410, 412, 415, 422} <= seen
     result = openapi_check(node, document, [{"schema": s["schema"], "body": s["body"]}
                                             for s in samples])
     assert result["document"] == []
     problems = {s["where"]: errors for s, errors in zip(samples, result["samples"],
                                                         strict=True) if errors}
     assert not problems, json.dumps(problems, indent=1)[:3000]
+
+
+#: A value of each path parameter that its schema allows (routing alone answers OPTIONS and
+#: 405, so nothing needs to exist).
+PATH_VALUES = {"patient_id": "x", "resource_id": "x", "version_id": "1",
+               "resource_type": "Observation"}
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+def allowed(response: requests.Response) -> set[str]:
+    """The methods an Allow header names, besides the implicit HEAD and OPTIONS."""
+    return {m.strip() for m in response.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"}
+
+
+def test_options_and_405_name_exactly_the_methods_the_document_lists(base, document):
+    root = base.removesuffix("/fhir")
+    for path, ops in document["paths"].items():
+        documented = {method.upper() for method in ops} & METHODS
+        url = root + path.format(**PATH_VALUES)
+        assert allowed(requests.options(url, timeout=10)) == documented, f"OPTIONS {path}"
+        for method in sorted(METHODS - documented):
+            refused = requests.request(method, url, timeout=10)
+            where = f"{method} {path}"
+            assert refused.status_code == 405, where
+            assert refused.headers["Content-Type"].startswith("application/fhir+json"), where
+            assert refused.json()["resourceType"] == "OperationOutcome", where
+            assert allowed(refused) == documented, where
+
+
+def allows_empty(schema: dict[str, Any]) -> bool:
+    """Whether a query parameter's schema allows the empty value."""
+    return (schema.get("type") == "string" and "enum" not in schema
+            and not schema.get("minLength") and re.search(schema.get("pattern", ""), "")
+            is not None)
+
+
+def test_a_search_value_the_document_allows_empty_is_accepted_empty(base, document):
+    parameters = document["paths"]["/fhir/Patient"]["get"]["parameters"]
+    empty = {p["name"] for p in parameters if allows_empty(p["schema"])}
+    assert not empty & {"_id", "identifier", "family", "birthdate", "gender", "_count"}
+    for name in sorted(empty):
+        assert requests.get(f"{base}/Patient", params={name: ""}, timeout=10).ok, name
+    for name, value in (("_id", ""), ("identifier", ""), ("family", ""), ("_id", ",")):
+        answer = requests.get(f"{base}/Patient", params={name: value}, timeout=10)
+        assert answer.status_code == 400, (name, value)
 
 
 def test_swagger_ui_is_html_and_loads_its_assets_from_this_server(base):
