@@ -8,6 +8,7 @@ import click
 
 from app.config import Settings
 from app.domain.access import Access
+from app.logs import protect_command_line
 
 if TYPE_CHECKING:
     from app.domain.matching import Model
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 @click.group()
 def main() -> None:
     """sweid-fhir: the Swedish patient-identity FHIR server's command-line tool."""
+    protect_command_line()  # no personal data in its warnings or a crash's traceback
 
 
 @main.group()

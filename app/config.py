@@ -36,6 +36,8 @@ class Settings:
     request_log: bool = True
     #: The $match model file (``python -m app match fit`` writes one); None = the shipped one.
     match_model_file: str | None = None
+    #: The level of the app's log lines, and of gunicorn's (app.gunicorn_conf): LOG_LEVEL.
+    log_level: str = "info"
 
     @property
     def auth_configured(self) -> bool:
@@ -63,6 +65,7 @@ class Settings:
             request_log=(env.get("REQUEST_LOG") or "on").strip().lower() not in (
                 "off", "0", "false", "no"),
             match_model_file=env.get("MATCH_MODEL_FILE") or None,
+            log_level=env.get("LOG_LEVEL") or cls.log_level,
         )
 
 

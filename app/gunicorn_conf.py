@@ -1,4 +1,4 @@
-"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT.
+"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT, LOG_LEVEL.
 
 Threads (gthread workers) by default: a request spends much of its time waiting for the
 database (a commit waits for the disk), and threads let one worker overlap those waits.
@@ -8,6 +8,9 @@ as one request may occupy a worker. gunicorn's own ``timeout`` does not see to t
 gthread workers: it kills a worker whose main loop stops reporting, and that loop keeps
 reporting while a request thread computes for minutes (issue 14). So each worker runs a
 :class:`RequestWatchdog` as well.
+
+gunicorn's own log lines pass the same filter as the app's (:class:`SafeLogger`,
+:mod:`app.logs`): they quote request lines and exceptions, which may hold personal data.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import threading
 import time
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from app.domain.limits import DEFAULT_REQUEST_TIMEOUT
+from app.logs import protect
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WORKERS", "2"))
@@ -28,6 +34,19 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # The longest request line gunicorn accepts (its maximum); longer URLs get its own 414.
 limit_request_line = 8190
+
+
+class SafeLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger with its error and access lines made safe (app.logs): no query
+    string, no quote of a request it could not parse, no exception message."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        protect(self.error_log)
+        protect(self.access_log)
+
+
+logger_class = SafeLogger
 #: A worker that ends itself for an overrun request (any code but gunicorn's 3 and 4, which
 #: stop the whole server).
 OVERRUN_EXIT_CODE = 1

@@ -22,7 +22,6 @@ outputs only has to call :func:`present` — the audit follows.
 
 from __future__ import annotations
 
-import logging
 import re
 from contextvars import ContextVar
 from typing import Any
@@ -72,40 +71,36 @@ def present_dict(resource: dict[str, Any], protected: bool, access: Access) -> d
     return resource
 
 
-#: A personnummer/samordningsnummer-shaped number (10 or 12 digits, optionally with - or +),
-#: or a whole UUID (resource and request ids), which is matched first so that a run of ten
-#: digits inside it (``…6d2305315214``) is left alone.
+#: A personal number of any identity kind (domain.md §2) that starts with its date: 6 or 8
+#: digits, an optional - or +, and four digits (personnummer, samordningsnummer, CareLink,
+#: Halland, Region Stockholm) or four letters and digits with a letter among them (NRID,
+#: LRID and GRID VGR, the regional reserve numbers); or a whole UUID (resource and request
+#: ids), which is matched first so that a run of ten digits inside it (``…6d2305315214``)
+#: is left alone; or an e-mail address.
 _PERSONAL_NUMBER = re.compile(
     r"(?P<uuid>[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
-    r"|(?<![0-9])(?P<head>[0-9]{6}|[0-9]{8})(?P<sep>[-+]?)[0-9]{4}(?![0-9])"
+    r"|(?<![0-9])(?P<head>[0-9]{8}|[0-9]{6})(?P<sep>[-+]?)[0-9]{4}(?![0-9])"
+    r"|(?<![0-9])(?P<date>[0-9]{8}|[0-9]{6})(?P<dash>[-+]?)"
+    r"(?=[0-9]{0,3}[A-Za-z])[0-9A-Za-z]{4}(?![0-9A-Za-z])"
+    r"|(?P<email>[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+\.[A-Za-z]{2,})"
 )
 
 
 def redact(text: str) -> str:
-    """Error texts and logs never carry a full personnummer (style.md "Masking and logs"):
-    the last four digits of every 10/12-digit number become ``****``."""
+    """Error texts and logs never carry a full personal number or an e-mail address
+    (style.md "Masking and logs"): the last four characters of every personal number become
+    ``****``, an e-mail address ``<e-mail>``."""
     return _PERSONAL_NUMBER.sub(_redact_match, text)
 
 
 def _redact_match(match: re.Match[str]) -> str:
     if match.group("uuid"):
         return match.group("uuid")
+    if match.group("email"):
+        return "<e-mail>"
+    if match.group("date"):
+        return f"{match.group('date')}{match.group('dash')}****"
     return f"{match.group('head')}{match.group('sep')}****"
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that runs :func:`redact` over the whole formatted record,
-    tracebacks included (database errors quote their parameters)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
 
 
 def collect_disclosures() -> list[str]:

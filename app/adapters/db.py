@@ -11,6 +11,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
+#: Statement parameters hold personal data: never in SQLAlchemy's log lines or in the text of
+#: its errors (app.logs).
+PRIVATE = {"hide_parameters": True}
 #: A worker thread holds at most two connections: the one it keeps for reads
 #: (app.adapters.read_connections) and one write transaction. The pool therefore never makes
 #: a thread wait (no overflow limit); the number of threads bounds the connections, about
@@ -25,7 +28,7 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     # No pre-ping (a round trip per checkout); a dropped connection is retried instead,
     # see app.services.transactions.
-    return create_engine(url, pool_recycle=1800, **POOL)
+    return create_engine(url, pool_recycle=1800, **PRIVATE, **POOL)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -51,7 +54,7 @@ def _sqlite_engine(url: str) -> Engine:
     pool_class = parsed.get_dialect().get_pool_class(parsed)  # type: ignore[attr-defined]
     pooled = issubclass(pool_class, QueuePool)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                           **(POOL if pooled else {}))
+                           **PRIVATE, **(POOL if pooled else {}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -255,7 +255,7 @@ def _apply_result_parameter(query: SearchQuery, name: str, value: str, max_count
         _check_values(name, query.elements)
     elif name == "_include":
         if value not in ("Patient:link", "Patient:link:Patient", "*"):
-            raise InvalidRequest(f"'_include={value}' is not supported; use Patient:link")
+            raise InvalidRequest("'_include' takes Patient:link")
         query.include_links = True
 
 
@@ -269,5 +269,6 @@ def _parse_sort_key(key: str) -> tuple[str, bool]:
     descending = key.startswith("-")
     name = key.lstrip("-")
     if name not in SORT_KEYS:
-        raise InvalidRequest(f"Cannot sort on '{name}'")
+        raise InvalidRequest(f"'_sort' takes {', '.join(sorted(SORT_KEYS))} (each may "
+                             "start with -)")
     return name, descending

@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+from app import logs
 from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
@@ -31,7 +32,7 @@ from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
 from app.http.trace_ids import trace_id
-from app.masking import RedactingFilter, collect_disclosures
+from app.masking import collect_disclosures
 
 
 @dataclass
@@ -108,12 +109,7 @@ def operation_modules() -> list[ModuleType]:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI application."""
     settings = settings or Settings.from_env()
-    if not logging.getLogger().handlers:  # under gunicorn: request logs and warnings to stderr
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:  # no full personnummer in any log line
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    logs.configure(settings.log_level)  # no personal data in any log line
     app = FhirFlask(__name__)
     app.config.update(
         SETTINGS=settings,
