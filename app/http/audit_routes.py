@@ -15,6 +15,7 @@ from app.domain.fhirdate import instant, parse_range, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response
 from app.http.openapi_schemas import AUTH, FORMAT_VALUES, PAGING, fhir_doc, query_parameter
+from app.http.presentation import search_url
 from app.http.query import parse_query
 from app.services.transactions import run_read
 
@@ -73,7 +74,9 @@ def search(resource_type: str) -> Response:
                 "resource": orjson.Fragment(row), "search": {"mode": "match"}} for row in rows]
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": total,
               "meta": {"lastUpdated": instant(utc_now())},
-              "link": [{"relation": "self", "url": request.url}], "entry": entries}
+              "link": [{"relation": "self",
+                        "url": search_url(f"{base}/{resource_type}", pairs)}],
+              "entry": entries}
     return fhir_response(orjson.dumps(bundle))
 
 

@@ -22,6 +22,7 @@ from app.domain.errors import NotFound
 from app.http.auth import public
 from app.http.fhir_io import base_url, fhir_response
 from app.http.openapi_schemas import FORMAT_VALUES, fhir_doc, query_parameter
+from app.http.presentation import search_url
 
 blp = Blueprint("conformance", __name__, url_prefix="/fhir",
                 description="Conformance resources (read-only)")
@@ -82,11 +83,10 @@ def _search(resource_type: str) -> Response:
         found = [res for res in found
                  if any(matchers[name](res, alt) for alt in alternatives)]
     base = base_url()
-    query = request.query_string.decode()
     bundle = {
         "resourceType": "Bundle", "type": "searchset", "total": len(found),
-        "link": [{"relation": "self",
-                  "url": f"{base}/{resource_type}" + (f"?{query}" if query else "")}],
+        "link": [{"relation": "self", "url": search_url(f"{base}/{resource_type}",
+                                                        list(request.args.items(multi=True)))}],
         "entry": [{"fullUrl": f"{base}/{resource_type}/{res['id']}", "resource": res,
                    "search": {"mode": "match"}} for res in found],
     }

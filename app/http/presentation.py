@@ -135,6 +135,12 @@ _ESCAPES = {chr(c): "+" if c == 0x20 else f"%{c:02X}" for c in range(128)
             if _UNSAFE.fullmatch(chr(c))}
 
 
+def search_url(url: str, pairs: list[tuple[str, str]]) -> str:
+    """``url`` with a search's parameters as its query string, percent-encoded: a valid URI
+    whatever characters the parameters hold."""
+    return f"{url}?{query_string(pairs)}" if pairs else url
+
+
 def query_string(pairs: list[tuple[str, str]]) -> str:
     """``urllib.parse.urlencode(pairs)``, quoting ASCII text with one regular expression
     (urlencode quotes byte by byte in Python: ~10 µs for a paging link of a search)."""

@@ -235,3 +235,17 @@ def test_each_x_forwarded_header_alone_is_honoured(base, http, family, header, v
     assert bundle["entry"][0]["fullUrl"].startswith(expected.format(port=port))
     plain = http.get(f"{base}/Patient", params={"family": family}).json()
     assert plain["entry"][0]["fullUrl"].startswith(f"{base}/Patient/")
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("Patient", {"family": "Åström Ö", "_count": "1"}),
+    ("Provenance", {"target": "Patient/å ä"}),
+    ("AuditEvent", {"entity": "Patient/å ä", "outcome": "0"}),
+    ("NamingSystem", {"name": "Personnummer ö"}),
+])
+def test_the_self_link_is_a_uri_whatever_the_parameters_hold(base, http, path, params):
+    # Provenance and AuditEvent once echoed the decoded URL: "?target=Patient/å ä".
+    bundle = http.get(f"{base}/{path}", params=params).json()
+    link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert link.isascii() and " " not in link, link
+    assert "%C3%A5" in link or "%C3%96" in link or "%C3%B6" in link, link
