@@ -73,7 +73,7 @@ def parse_parameters(body: Any, definition: dict[str, Any]) -> dict[str, list[An
         raise InvalidRequest("The operation takes a Parameters resource")
     specs = input_specs(definition)
     values: dict[str, list[Any]] = {}
-    parameters = body.get("parameter") or []
+    parameters = body.get("parameter", [])
     if not isinstance(parameters, list):
         raise InvalidRequest("Parameters.parameter must be an array",
                              expression=["Parameters.parameter"])

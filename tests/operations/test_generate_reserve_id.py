@@ -11,6 +11,7 @@ import requests
 
 from app.identity import lrid_vgr, nrid
 from tests.operations.reserve_helpers import (
+    FHIR_JSON,
     LRID_SYSTEM,
     NRID_SYSTEM,
     fresh_date,
@@ -373,3 +374,11 @@ def test_an_unknown_parameter_is_a_400(base):
     body = {"resourceType": "Parameters", "parameter": [{"name": "sex", "valueCode": "male"}]}
     response = requests.post(f"{base}/Patient/$generate-reserve-id", json=body, timeout=30)
     assert_outcome(response, 400, "invalid")
+
+
+@pytest.mark.parametrize("given", [{}, None, "identifier"])
+def test_parameters_whose_parameter_is_not_an_array_are_a_400(base, given):
+    # {} read as "no parameters" once, and generated an NRID from nothing (schemathesis).
+    answer = requests.post(f"{base}/Patient/$generate-reserve-id", headers=FHIR_JSON,
+                           json={"resourceType": "Parameters", "parameter": given}, timeout=30)
+    assert_outcome(answer, 400, "invalid")
