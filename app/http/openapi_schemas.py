@@ -268,10 +268,12 @@ def _words(words: Iterable[str]) -> dict[str, Any]:
     return {"type": "string", "enum": list(words)}
 
 
-def _listed(words: Iterable[str], *, item: str = "{}") -> dict[str, Any]:
-    """A comma-separated list of ``words`` (each shaped by ``item``)."""
+def _listed(words: Iterable[str], *, item: str = "{}", empty: bool = False) -> dict[str, Any]:
+    """A comma-separated list of ``words`` (each shaped by ``item``), or nothing at all
+    when ``empty`` (the server then reads no value)."""
     one = item.format("(?:" + "|".join(words) + ")")
-    return {"type": "string", "pattern": f"^{one}(?:,{one})*$"}
+    listed = f"{one}(?:,{one})*"
+    return {"type": "string", "pattern": f"^(?:{listed})?$" if empty else f"^{listed}$"}
 
 
 #: A search value the server reads as at least one value (app.domain.search: items are
@@ -282,8 +284,10 @@ SEARCH_VALUE = {"type": "string", "pattern": "[^,\\\\]|\\\\."}
 DATE_VALUE = {"type": "string",
               "pattern": "^(?:eq|ne|gt|lt|ge|le|sa|eb|ap)?[0-9]{4}(?:-(?:0[1-9]|1[0-2])"
                          "(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?$"}
-#: ``_format`` values answered in the documented media types (app.http.fhir_io).
-FORMAT_VALUES = _words(name for name, media in FORMAT_ALIASES.items() if media in FHIR_MEDIA)
+#: ``_format`` values answered in the documented media types (app.http.fhir_io); an empty
+#: one is not read.
+FORMAT_VALUES = _words(["", *(name for name, media in FORMAT_ALIASES.items()
+                              if media in FHIR_MEDIA)])
 #: Paging: the server reads a non-negative integer below 10^9 (app.domain.search).
 PAGING = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
 _SEARCH_SCHEMAS: dict[ParamType, dict[str, Any]] = {
@@ -293,7 +297,7 @@ _SEARCH_SCHEMAS: dict[ParamType, dict[str, Any]] = {
 }
 _RESULT_SCHEMAS: dict[str, dict[str, Any]] = {
     "_count": PAGING, "_offset": PAGING,
-    "_sort": _listed(sorted(SORT_KEYS), item="-?{}"),
+    "_sort": _listed(sorted(SORT_KEYS), item="-?{}", empty=True),
     "_total": _words(("none", "estimate", "accurate")),
     "_summary": _words(("true", "false", "count", "data", "text")),
     "_include": _words(("Patient:link", "Patient:link:Patient", "*")),

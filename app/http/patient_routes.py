@@ -117,7 +117,8 @@ def _criteria_in_query() -> str | None:
 
 
 @blp.route("/Patient", methods=["PUT"])
-@blp.doc(summary="Conditional update",
+@blp.doc(summary="Conditional update (the search parameters select the Patient)",
+         parameters=search_parameters(),
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "u", interaction="update")
 def conditional_update() -> Response:
@@ -131,7 +132,8 @@ def conditional_update() -> Response:
 
 
 @blp.route("/Patient", methods=["DELETE"])
-@blp.doc(summary="Conditional delete",
+@blp.doc(summary="Conditional delete (the search parameters select the Patient)",
+         parameters=search_parameters(),
          **fhir_doc(empty={204: "Deleted (or nothing matched)"}, errors=(400, *AUTH, 412)))
 @requires("Patient", "d", interaction="delete")
 def conditional_delete() -> Response:
@@ -157,7 +159,9 @@ def read(patient_id: str) -> Response:
 
 @blp.route("/Patient/<resource_id:patient_id>", methods=["PUT"])
 @blp.doc(summary="Update a Patient (creates it with this id when absent)",
-         **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
+         # 404: a last path segment that cannot be an id (``$x``, ``_x``) is no route.
+         **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient",
+                    errors=(*WRITE_ERRORS, 404)))
 @requires("Patient", "u", interaction="update")
 def update(patient_id: str) -> Response:
     """Update, or update-as-create."""

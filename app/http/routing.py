@@ -50,8 +50,7 @@ class ResourceTypeConverter(BaseConverter):
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 — werkzeug's
         super().__init__(map, *args, **kwargs)
-        self.served = served_types(map)
-        excluded = "|".join(sorted(self.served))
+        excluded = "|".join(served_types(map))
         self.regex = f"(?!(?:{excluded})$){RESOURCE_TYPE}" if excluded else RESOURCE_TYPE
 
 
@@ -73,12 +72,9 @@ def resource_id_schema(_converter: ResourceIdConverter) -> dict[str, Any]:
 
 
 def resource_type_schema(converter: ResourceTypeConverter) -> dict[str, Any]:
-    """The OpenAPI schema of a ``resource_type`` path parameter: a type name, not one of
-    the types served elsewhere."""
-    schema: dict[str, Any] = {"type": "string", "pattern": f"^{RESOURCE_TYPE}$"}
-    if converter.served:
-        schema["not"] = {"enum": list(converter.served)}
-    return schema
+    """The OpenAPI schema of a ``resource_type`` path parameter: the converter's own regex,
+    a type name that is not one of the types served elsewhere."""
+    return {"type": "string", "pattern": f"^{converter.regex}$"}
 
 
 def install(app: Flask, api: Api) -> None:
