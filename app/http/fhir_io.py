@@ -78,7 +78,7 @@ def response_type() -> str:
     if wanted:
         if wanted in FORMAT_ALIASES:
             return FORMAT_ALIASES[wanted]
-        raise NotAcceptable(f"_format {wanted[:40]!r} is not supported; use json or xml")
+        raise NotAcceptable("_format takes json or xml (or their media types)")
     header = current.environ.get("HTTP_ACCEPT")
     if not header:
         return FHIR_JSON
