@@ -134,7 +134,8 @@ def conditional_update() -> Response:
 @blp.route("/Patient", methods=["DELETE"])
 @blp.doc(summary="Conditional delete (the search parameters select the Patient)",
          parameters=search_parameters(),
-         **fhir_doc(empty={204: "Deleted (or nothing matched)"}, errors=(400, *AUTH, 412)))
+         **fhir_doc(empty={204: "Deleted (or nothing matched)"},
+                    errors=(400, *AUTH, 412, 422)))
 @requires("Patient", "d", interaction="delete")
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
@@ -176,7 +177,7 @@ def update(patient_id: str) -> Response:
 @blp.doc(summary="Patch a Patient with JSON Patch (application/json-patch+json)",
          **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
                     body_media=(JSON_PATCH, "application/json"),
-                    errors=(400, *AUTH, 404, 410, 412, 413, 415, 422)))
+                    errors=(400, *AUTH, 404, 409, 410, 412, 413, 415, 422)))
 @requires("Patient", "u", interaction="patch")
 def patch(patient_id: str) -> Response:
     """JSON Patch."""

@@ -157,11 +157,16 @@ def exchanges(base: str) -> list[tuple[str, str, requests.Response]]:
         call("/Patient/{patient_id}", "patch", f"/Patient/{pid}",
              data=json.dumps([{"op": "add", "path": "/active", "value": True}]),
              headers={"Content-Type": "application/json-patch+json"})
+        other = http.post(f"{base}/Patient", json=patient()).json()["id"]
+        call("/Patient/{patient_id}", "patch", f"/Patient/{other}",  # 409: pnr is held
+             data=json.dumps([{"op": "add", "path": "/identifier", "value": body["identifier"]}]),
+             headers={"Content-Type": "application/json-patch+json"})
         call("/Patient/{patient_id}/_history/{version_id}", "get", f"/Patient/{pid}/_history/1")
         call("/Patient/{patient_id}/_history", "get", f"/Patient/{pid}/_history")
         call("/Patient/_history", "get", "/Patient/_history?_count=2")
         call("/Patient", "get", f"/Patient?identifier={PNR_SYSTEM}|{pnr}")
         call("/Patient", "get", "/Patient?birthdate=xx")  # 400
+        call("/Patient", "delete", f"/Patient?identifier={PNR_SYSTEM}|196512073246")  # 422
         call("/Patient/_search", "post", "/Patient/_search", data={"_id": pid},
              headers={"Content-Type": "application/x-www-form-urlencoded"})
         gone = http.post(f"{base}/Patient", json=patient()).json()["id"]
