@@ -27,6 +27,7 @@ from app.domain.errors import InvalidRequest
 from app.domain.matching import SHIPPED, Model, load_model
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
 from app.http import auth, openapi_schemas
+from app.http.body_limit import BodyLimit
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
@@ -110,7 +111,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = FhirFlask(__name__)
     app.config.update(
         SETTINGS=settings,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE="sweid-fhir",
         API_VERSION="0.1.0",
         OPENAPI_VERSION="3.0.3",
@@ -121,7 +121,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         # /docs works without reaching a CDN.
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
     )
-    app.wsgi_app = ForwardedHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    # MAX_BODY_BYTES is BodyLimit's, not Flask's MAX_CONTENT_LENGTH: werkzeug's limit cuts
+    # a chunked body short instead of refusing it (app/http/body_limit.py).
+    app.wsgi_app = BodyLimit(  # type: ignore[method-assign]
+        ForwardedHeaders(app.wsgi_app), settings.max_body_bytes)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url),
                                         match_model=load_model(settings.match_model_file
                                                                or SHIPPED))
