@@ -131,8 +131,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
     openapi_schemas.register(api.spec)
-    from app.http import audit_routes, conformance_routes, patient_routes, system_routes
+    from app.http import (
+        audit_routes,
+        conformance_routes,
+        health_routes,
+        patient_routes,
+        system_routes,
+    )
 
+    api.register_blueprint(health_routes.blp)
     api.register_blueprint(system_routes.blp)
     api.register_blueprint(audit_routes.blp)
     api.register_blueprint(conformance_routes.blp)
