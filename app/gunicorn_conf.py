@@ -1,4 +1,5 @@
-"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT.
+"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT,
+GRACEFUL_TIMEOUT.
 
 Threads (gthread workers) by default: a request spends much of its time waiting for the
 database (a commit waits for the disk), and threads let one worker overlap those waits.
@@ -8,6 +9,12 @@ as one request may occupy a worker. gunicorn's own ``timeout`` does not see to t
 gthread workers: it kills a worker whose main loop stops reporting, and that loop keeps
 reporting while a request thread computes for minutes (issue 14). So each worker runs a
 :class:`RequestWatchdog` as well.
+
+On SIGTERM gunicorn stops accepting connections and its workers finish the requests they
+have (kept-alive connections are closed after at most 2 s), for at most ``GRACEFUL_TIMEOUT``
+seconds (default 30, gunicorn's own); a worker still busy then is killed, and the write
+transaction it was in is rolled back by the database — each write is one transaction, so
+nothing is left half-written (tests/e2e/test_graceful_shutdown.py).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WORKERS", "2"))
 threads = int(os.environ.get("THREADS", "4"))
 timeout = int(os.environ.get("TIMEOUT", DEFAULT_REQUEST_TIMEOUT))
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
