@@ -40,6 +40,8 @@ COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("db", "upgrade"): set(),
     ("reserve-ids", "list"): set(),
     ("profiles",): {"--check"},
+    ("match", "show"): set(),
+    ("match", "fit"): {"-o", "--output", "--sample", "--seed", "--version"},
 }
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 
