@@ -248,15 +248,17 @@ def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
                       access=Access(subject="cli", see_protected=True), today=date.today())
     try:
         recorded = loader.open()
-        start = recorded if resume else 0
-        legacy = Path(checkpoint or f"{source}.checkpoint")
         if checkpoint:
             click.echo("--checkpoint is deprecated: progress is kept in the database", err=True)
-        if resume and start == 0 and legacy.is_file():
+        legacy = Path(checkpoint or f"{source}.checkpoint")
+        if skip or not resume:
+            start = skip
+        elif recorded == 0 and legacy.is_file():
             start = int(legacy.read_text().strip() or 0)
             click.echo(f"continuing after resource {start}, as {legacy} of an earlier version "
                        "says", err=True)
-        start = skip or start
+        else:
+            start = recorded
         with click.progressbar(length=len(resources), label="loading", file=sys.stderr,
                                show_pos=True) as bar:
             bar.update(min(start, len(resources)))
