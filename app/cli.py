@@ -243,8 +243,12 @@ def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
     from app.services.transactions import run_read
 
     resources, content = _read_resources(source)
+    try:
+        key = job_key(content, job)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--job") from None
     engine = make_engine(Settings.from_env().database_url)
-    loader = BulkLoad(engine, job_key(content, job), source, resources,
+    loader = BulkLoad(engine, key, source, resources,
                       access=Access(subject="cli", see_protected=True), today=date.today())
     try:
         recorded = loader.open()

@@ -18,7 +18,9 @@ class LoadProgressRepository:
 
     def open(self, job: str, source: str, total: int, now: datetime) -> int:
         """The number of resources the job has done, its record made (at 0) when new; the
-        source's name and size are brought up to date."""
+        source's name (for people: its first 1,000 characters) and size are brought up to
+        date."""
+        source = source[:1000]
         done = self.conn.execute(
             select(load_progress.c.done).where(load_progress.c.job == job)).scalar()
         if done is None:

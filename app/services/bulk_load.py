@@ -37,12 +37,16 @@ from app.services.transactions import run_write
 
 #: The counts a load reports, in this order.
 OUTCOMES = ("created", "updated", "refused", "skipped")
+#: The longest job name (the key column holds 200 characters, ``job:`` included).
+MAX_JOB_NAME = 196
 
 
 def job_key(content: bytes, name: str | None = None) -> str:
     """The job of a source: ``job:<name>`` when named, else the SHA-256 of its bytes (the
     same file resumes wherever it lies; a changed file is a new job)."""
     if name:
+        if len(name) > MAX_JOB_NAME:
+            raise ValueError(f"a job name has at most {MAX_JOB_NAME} characters")
         return f"job:{name}"
     return "sha256:" + hashlib.sha256(content).hexdigest()
 

@@ -156,6 +156,8 @@ def test_a_named_job_resumes_a_file_that_grew(database, server, base, fhir, tmp_
     assert "created 2" in second.stdout and "5 of 5 done" in second.stdout
     skipped = cli(database, "load", str(source), "--job", f"{job}-again", "--skip", "4")
     assert "created 1" in skipped.stdout
+    too_long = cli(database, "load", str(source), "--job", "x" * 197)
+    assert too_long.returncode == 2 and "at most 196 characters" in too_long.stderr
     found = fhir.get(f"{base}/Patient", params={"family": family, "_total": "accurate"}).json()
     assert sorted(e["resource"]["name"][0]["given"][0] for e in found["entry"]) == [
         "N0", "N1", "N2", "N3", "N4", "N4"]
