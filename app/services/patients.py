@@ -117,9 +117,14 @@ def create(
     access: Access,
     new_id: str | None = None,
     bulk_load: bool = False,
+    pending: frozenset[str] = frozenset(),
 ) -> WriteResult:
     """Create a Patient with a server-assigned id; with ``If-None-Exist`` return the one
-    match instead (200), refuse several (412). ``bulk_load``: see "Bulk loads" above."""
+    match instead (200), refuse several (412). An ``id`` in the body is ignored (FHIR R4
+    §3.1.0.8: the server assigns it). ``bulk_load``: see "Bulk loads" above. ``pending``:
+    ids a transaction writes later, which a link may name before they exist."""
+    if isinstance(body, dict):
+        body = {key: value for key, value in body.items() if key != "id"}
     resource = prepare(body, today)
     if not bulk_load:
         check_link_changes(uow, None, resource)
@@ -131,7 +136,7 @@ def create(
             return WriteResult(False, found)
     patient_id = new_id or str(uuid.uuid4())
     return WriteResult(True, write(uow, patient_id, resource, None, "POST",
-                                   links_may_dangle=bulk_load))
+                                   links_may_dangle=bulk_load, pending=pending))
 
 
 def update(
@@ -223,6 +228,25 @@ def patch(
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
+def conditional_patch(
+    uow: UnitOfWork,
+    criteria: str,
+    operations: Any,
+    *,
+    if_match: str | None,
+    access: Access,
+    today: date,
+) -> WriteResult:
+    """``PATCH Patient?criteria`` (FHIR R4 §3.1.0.7.1): patch the one match; none is 404,
+    several 412."""
+    query = conditional_query(criteria, today, access)
+    uow.lock(_criteria_key(query))
+    found = _matches(uow, query, "conditional patch")
+    if found is None:
+        raise NotFound("No Patient matches the conditional patch criteria")
+    return patch(uow, found.id, operations, if_match=if_match, access=access, today=today)
+
+
 def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     """Logically delete; reads answer 410 afterwards. Deleting twice is harmless.
 
@@ -305,10 +329,12 @@ def write(
     *,
     mirror_seealso: bool = True,
     links_may_dangle: bool = False,
+    pending: frozenset[str] = frozenset(),
 ) -> StoredPatient:
     """Store ``resource`` as the next version of ``patient_id`` with its indexes (and keep
     the reverse ``seealso`` links, see :func:`_mirror_seealso`). ``links_may_dangle``: a
-    link may name a Patient that does not exist yet (a bulk load)."""
+    link may name a Patient that does not exist yet (a bulk load); ``pending``: only these
+    (written later in the same transaction)."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
     meta = {key: value for key, value in resource.get("meta", {}).items()
@@ -326,7 +352,7 @@ def write(
         **rest,
     }
     index = index_patient(resource)
-    _check_links(uow, patient_id, index, may_dangle=links_may_dangle)
+    _check_links(uow, patient_id, index, may_dangle=links_may_dangle, pending=pending)
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
@@ -530,13 +556,13 @@ def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
 
 
 def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
-                 may_dangle: bool) -> None:
+                 may_dangle: bool, pending: frozenset[str]) -> None:
     for position, (target, _type) in enumerate(index.links):
         where = [f"Patient.link[{position}].other"]
         if target == patient_id:
             raise BusinessRuleViolation("A Patient cannot link to itself", expression=where)
         linked = uow.patients.get(target)
-        if linked is None and may_dangle:
+        if linked is None and (may_dangle or target in pending):
             continue  # its own write joins the groups (propagate_protection)
         if linked is None or linked.deleted:
             raise BusinessRuleViolation(
