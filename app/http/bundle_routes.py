@@ -136,7 +136,21 @@ def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
             assigned[entry.full_url] = written_id[0]
         responses[entry.position] = response
     _check_no_link_to_unwritten(entries, planned - written)
-    return [responses[i] for i in range(len(entries))]
+    return [_latest(uow, responses[i]) for i in range(len(entries))]
+
+
+def _latest(uow: UnitOfWork, response: dict[str, Any]) -> dict[str, Any]:
+    """A written entry's response with the version the transaction left: a later entry's
+    ``seealso`` link to it wrote it again (the mirrored link)."""
+    location = response["response"].get("location")
+    if location is None:
+        return response
+    _, patient_id, _, version = location.split("/")
+    stored = uow.patients.get(patient_id)
+    if stored is None or str(stored.version_id) == version:
+        return response
+    created = response["response"]["status"].startswith("201")
+    return _written(WriteResult(created, stored))
 
 
 def _processing_order(entries: list[Entry], assigned: dict[str | None, str]) -> list[Entry]:

@@ -175,6 +175,8 @@ def test_a_link_to_a_later_entry_resolves_and_is_mirrored(base, http):
                                "type": "seealso"}]
     assert target["link"] == [{"other": {"reference": f"Patient/{created[0]}"},
                                "type": "seealso"}]
+    # The response shows each record as the transaction left it, the mirrored link too.
+    assert response.json()["entry"][1]["resource"] == target
 
 
 def test_two_entries_linked_to_each_other_are_created_in_one_transaction(base, http):
