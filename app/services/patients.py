@@ -251,7 +251,7 @@ def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     """Logically delete; reads answer 410 afterwards. Deleting twice is harmless.
 
     A protected Patient can only be deleted by a caller who may see it: deleting it would
-    lift the protection of the records linked to it (domain.md §3.6)."""
+    lift the protection of the records linked to it (docs/domain.md §3.6)."""
     current = uow.patients.get(check_id(patient_id), for_update=True)
     if current is None:
         raise NotFound(f"Patient/{patient_id} is not known")
@@ -365,7 +365,7 @@ def write(
 
 def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | None,
                     resource: dict[str, Any]) -> None:
-    """The server keeps ``seealso`` links on both records (issue 7, domain.md §4): a
+    """The server keeps ``seealso`` links on both records (issue 7, docs/domain.md §4): a
     ``seealso`` link added to (removed from) this Patient adds (removes) the reverse link on
     the other record, as a new version of it. Only links that changed in this write are
     mirrored, and the other record is written with ``mirror_seealso=False``, so the
@@ -400,7 +400,7 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
     to it through ``Patient.link``; return its own flag.
 
-    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when its
+    The rule (docs/domain.md §3.6, api.md "Access control"): a Patient is protected when its
     own content protects it (:func:`app.domain.protection.is_protected`: a protection
     label, patient type "Oklar", or anything that rule cannot read), or when any Patient
     connected to it by links — in either direction, at any depth, deleted records
@@ -541,7 +541,7 @@ def _load(stored: StoredPatient) -> dict[str, Any]:
 
 def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
                        resource: dict[str, Any]) -> None:
-    """What a create, update or patch may do to ``Patient.link`` (domain.md §3.5): keep
+    """What a create, update or patch may do to ``Patient.link`` (docs/domain.md §3.5): keep
     ``replaced-by``/``replaces`` as they are — ``$merge``/``$unmerge`` own them — and add a
     ``seealso`` link only to a record that does not contradict this one."""
     check_merge_links_kept(before, resource)
@@ -569,7 +569,7 @@ def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
                 f"Patient.link[{position}] points at Patient/{target}, which does not exist",
                 expression=where,
             )
-        # A person linked to a protected identity is protected too (domain.md §3.6).
+        # A person linked to a protected identity is protected too (docs/domain.md §3.6).
         index.protected = index.protected or linked.protected
 
 
