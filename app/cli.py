@@ -70,6 +70,31 @@ def upgrade() -> None:
     click.echo(upgrade_to_head(settings.database_url).describe())
 
 
+@main.command()
+@click.option("--size", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Synthetic Patients in the population.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Random seed of the population (the same seed, the same people).")
+def demo(size: int, seed: int) -> None:
+    """Load demo data into DATABASE_URL: a synthetic Swedish population (test personnummer
+    only) and the situations of docs/domain.md §3 — reserve numbers, an LRID with an LMA
+    number merged into a personnummer record, a protected person, a downtime pack — so the
+    README's examples find something. Running it again adds only what is missing."""
+    import sys
+    from datetime import date
+
+    from app.adapters.db import make_engine
+    from app.demo import load_demo
+
+    engine = make_engine(Settings.from_env().database_url)
+    try:
+        result = load_demo(engine, size=size, seed=seed, today=date.today(),
+                           progress=lambda line: click.echo(line, file=sys.stderr))
+    finally:
+        engine.dispose()
+    click.echo(result.describe())
+
+
 PACK_SYSTEMS = {"nrid": "urn:oid:1.2.752.74.9.1", "lrid": "urn:oid:1.2.752.113.11.0.2.1.1.1"}
 
 
