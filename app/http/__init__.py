@@ -27,7 +27,7 @@ from app.domain.errors import InvalidRequest
 from app.domain.matching import SHIPPED, Model
 from app.domain.matching.model import ModelError, ModelFile
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
-from app.http import auth, openapi_schemas
+from app.http import auth, landing, openapi_schemas
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(patient_routes.blp)
     openapi_schemas.use_operation_outcome_errors(api.spec)
     register_error_handlers(app)
+    landing.register(app)
     _serve_swagger_ui_assets(app)
     verifier = auth.install(settings)
     request_log = RequestLog() if settings.request_log else None

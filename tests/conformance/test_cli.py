@@ -38,6 +38,7 @@ COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("downtime-pack",): {"--women", "--men", "--birth-date", "--family", "--given", "--system",
                          "--request-id", "--csv", "--text"},
     ("db", "upgrade"): set(),
+    ("demo",): {"--size", "--seed"},
     ("reserve-ids", "list"): set(),
     ("profiles",): {"--check"},
     ("match", "fit"): {"-o", "--output", "--sample", "--seed", "--version"},
