@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.domain.access import Access
@@ -13,7 +14,43 @@ if TYPE_CHECKING:
     from app.domain.matching import Model
 
 
-@click.group()
+class CommandLine(click.Group):
+    """The command group: a database that cannot be used is one line saying what to do,
+    not a driver's traceback (issue 15)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            raise click.ClickException(
+                database_problem(Settings.from_env().database_url, error)) from None
+
+
+def database_problem(database_url: str, error: DBAPIError) -> str:
+    """Why a command could not use the database, and what to do about it."""
+    from sqlalchemy.engine import make_url
+
+    from app.adapters.migrate import current_revision, head_revision
+
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    try:
+        revision = current_revision(database_url)
+    except DBAPIError as unreachable:
+        reason = str(unreachable.orig).strip().splitlines()[-1].strip()
+        return (f"cannot connect to the database {shown} ({reason}); check DATABASE_URL and "
+                "that the database server runs (python -m app db upgrade creates a missing "
+                "PostgreSQL database)")
+    if revision is None:
+        return (f"the database {shown} has no schema yet; run python -m app db upgrade "
+                "first")
+    if revision != head_revision():
+        return (f"the database {shown} has schema revision {revision}, this version needs "
+                f"{head_revision()}; run python -m app db upgrade first")
+    reason = str(error.orig).strip().splitlines()[0]
+    return f"database error on {shown}: {reason}"
+
+
+@click.group(cls=CommandLine)
 def main() -> None:
     """sweid-fhir: the Swedish patient-identity FHIR server's command-line tool."""
 
@@ -25,12 +62,37 @@ def db() -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Create or upgrade the schema to the newest migration (DATABASE_URL)."""
+    """Create or upgrade the schema to the newest migration (DATABASE_URL); a PostgreSQL
+    database that does not exist yet is created first."""
     from app.adapters.migrate import upgrade_to_head
 
     settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
-    click.echo("schema is up to date")
+    click.echo(upgrade_to_head(settings.database_url).describe())
+
+
+@main.command()
+@click.option("--size", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Synthetic Patients in the population.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Random seed of the population (the same seed, the same people).")
+def demo(size: int, seed: int) -> None:
+    """Load demo data into DATABASE_URL: a synthetic Swedish population (test personnummer
+    only) and the situations of docs/domain.md §3 — reserve numbers, an LRID with an LMA
+    number merged into a personnummer record, a protected person, a downtime pack — so the
+    README's examples find something. Running it again adds only what is missing."""
+    import sys
+    from datetime import date
+
+    from app.adapters.db import make_engine
+    from app.demo import load_demo
+
+    engine = make_engine(Settings.from_env().database_url)
+    try:
+        result = load_demo(engine, size=size, seed=seed, today=date.today(),
+                           progress=lambda line: click.echo(line, file=sys.stderr))
+    finally:
+        engine.dispose()
+    click.echo(result.describe())
 
 
 PACK_SYSTEMS = {"nrid": "urn:oid:1.2.752.74.9.1", "lrid": "urn:oid:1.2.752.113.11.0.2.1.1.1"}
@@ -324,7 +386,8 @@ def match_fit(output: str, sample: int, seed: int, version: str | None) -> None:
     the household correction and m by EM over blocked pairs (pulled towards the base model's
     m), as app/domain/matching/fit.py describes. The base is the model in use; its
     calibration and thresholds are kept. Run it again when the population has changed (e.g.
-    nightly); the server reads MATCH_MODEL_FILE when it starts.
+    nightly) into the file MATCH_MODEL_FILE names: a running server reads it again within a
+    minute.
     """
     from dataclasses import replace
     from datetime import date

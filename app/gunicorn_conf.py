@@ -15,6 +15,9 @@ have (kept-alive connections are closed after at most 2 s), for at most ``GRACEF
 seconds (default 30, gunicorn's own); a worker still busy then is killed, and the write
 transaction it was in is rolled back by the database — each write is one transaction, so
 nothing is left half-written (tests/e2e/test_graceful_shutdown.py).
+
+What gunicorn answers itself — a request it cannot parse or that is over its limits — is an
+OperationOutcome too, never its HTML page (issue 15): the workers are :class:`FhirWorker`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import os
 import threading
 import time
 from typing import Any
+
+from gunicorn.util import write_nonblock
+from gunicorn.workers.gthread import ThreadWorker
 
 from app.domain.limits import DEFAULT_REQUEST_TIMEOUT
 
@@ -34,8 +40,14 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-# The longest request line gunicorn accepts (its maximum); longer URLs get its own 414.
+# The longest request line gunicorn accepts (its maximum, 0 would mean no limit at all);
+# longer URLs get 414 with an OperationOutcome that points at POST _search.
 limit_request_line = 8190
+# One header line may hold up to 32 KiB (gunicorn's default is 8 KiB): a bearer token with
+# many scopes or claims fits; larger, or more than gunicorn's 100 header fields, gets 431.
+limit_request_field_size = 32768
+limit_request_fields = 100
+worker_class = "app.gunicorn_conf.FhirWorker"
 #: A worker that ends itself for an overrun request (any code but gunicorn's 3 and 4, which
 #: stop the whole server).
 OVERRUN_EXIT_CODE = 1
@@ -95,3 +107,23 @@ def pre_request(worker: Any, req: Any) -> None:
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     """gunicorn hook, in the request's thread after the response was sent."""
     worker.request_watchdog.end()
+
+
+class FhirWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, answering what gunicorn answers itself with an
+    OperationOutcome (:mod:`app.http.protocol_errors`) instead of an HTML page. Its log line
+    names the kind of error only: gunicorn's own would quote the request line, whose query
+    string may hold a personnummer."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+        from app.http.protocol_errors import protocol_error_response
+
+        status, response = protocol_error_response(exc)
+        if status >= 500:
+            self.log.exception("Error handling a request", exc_info=exc)
+        else:
+            self.log.warning("Refused a request with %d: %s", status, type(exc).__name__)
+        try:
+            write_nonblock(client, response)
+        except OSError:
+            self.log.debug("Failed to send the error response")

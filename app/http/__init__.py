@@ -24,9 +24,10 @@ from app.adapters.db import make_engine
 from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.domain.errors import InvalidRequest
-from app.domain.matching import SHIPPED, Model, load_model
+from app.domain.matching import SHIPPED, Model
+from app.domain.matching.model import ModelError, ModelFile
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
-from app.http import auth, openapi_schemas
+from app.http import auth, landing, openapi_schemas
 from app.http.body_limit import BodyLimit
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
@@ -40,8 +41,18 @@ class Extension:
     """What the app holds for the request handlers."""
 
     engine: Engine
-    #: The $match model (app.domain.matching.model).
-    match_model: Model
+    #: The $match model's file, reloaded when ``match fit`` rewrites it.
+    match_model_file: ModelFile
+
+    @property
+    def match_model(self) -> Model:
+        """The $match model in use."""
+        return self.match_model_file.model
+
+
+def _model_error(error: ModelError) -> None:
+    logging.getLogger(__name__).error("$match model not reloaded, the one in use kept: %s",
+                                      error)
 
 
 class ResourceTypeConverter(BaseConverter):
@@ -126,8 +137,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = BodyLimit(  # type: ignore[method-assign]
         ForwardedHeaders(app.wsgi_app), settings.max_body_bytes)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url),
-                                        match_model=load_model(settings.match_model_file
-                                                               or SHIPPED))
+                                        match_model_file=ModelFile(
+                                            settings.match_model_file or SHIPPED,
+                                            on_error=_model_error))
     app.url_map.converters["resource_type"] = ResourceTypeConverter
     api = FhirApi(app)
     openapi_schemas.register(api.spec)
@@ -148,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(patient_routes.blp)
     openapi_schemas.use_operation_outcome_errors(api.spec)
     register_error_handlers(app)
+    landing.register(app)
     _serve_swagger_ui_assets(app)
     verifier = auth.install(settings)
     request_log = RequestLog() if settings.request_log else None

@@ -38,10 +38,11 @@ COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("downtime-pack",): {"--women", "--men", "--birth-date", "--family", "--given", "--system",
                          "--request-id", "--csv", "--text"},
     ("db", "upgrade"): set(),
+    ("demo",): {"--size", "--seed"},
     ("reserve-ids", "list"): set(),
     ("profiles",): {"--check"},
-    ("match", "show"): set(),
     ("match", "fit"): {"-o", "--output", "--sample", "--seed", "--version"},
+    ("match", "show"): set(),
 }
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 

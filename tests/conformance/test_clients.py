@@ -125,7 +125,7 @@ def test_fhirpy_match_and_merge(base):
     person.save()
     found = client.execute("Patient/$match", method="post", data={
         "resourceType": "Parameters",
-        "parameter": [{"name": "resource", "resource": patient(pnr=pnr)}]})
+        "parameter": [{"name": "resource", "resource": patient(pnr=pnr, birth="1970-02-03")}]})
     assert found["resourceType"] == "Bundle" and found["type"] == "searchset"
     best = found["entry"][0]
     assert best["resource"]["id"] == person.id and best["search"]["mode"] == "match"

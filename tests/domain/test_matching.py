@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.matching import (
     SHIPPED,
@@ -20,7 +25,7 @@ from app.domain.matching import (
 from app.domain.matching import assess as assess_with
 from app.domain.matching.features import birth_level, family_level, given_level
 from app.domain.matching.fit import fit_unsupervised
-from app.domain.matching.model import ModelError, save_model
+from app.domain.matching.model import ModelError, ModelFile, save_model
 from app.domain.matching.normalise import given_key, name_tokens, phone_key, spelling_key
 from app.domain.matching.record import RECORD_FORMAT
 
@@ -269,3 +274,45 @@ def test_an_unsupervised_refit_learns_frequencies_and_households_without_labels(
     # EM does not take household members for duplicates: a different given name still
     # counts against.
     assert model.m["given"]["else"] < 0.1
+
+
+def test_a_rewritten_model_file_is_read_again_and_a_broken_one_kept_out(tmp_path):
+    path = tmp_path / "model.json"
+    save_model(MODEL, path)
+    errors: list[ModelError] = []
+    source = ModelFile(path, on_error=errors.append)
+    source.RECHECK_SECONDS = 0.0
+    assert source.model.version == MODEL.version
+    save_model(replace(MODEL, version="refit-2"), path)
+    os.utime(path, (1, 1))  # a different stamp even within the file system's resolution
+    assert source.model.version == "refit-2"
+    path.write_text('{"format": 1}')
+    assert source.model.version == "refit-2" and errors
+
+
+NAMES = st.text(alphabet="abcdefghijklmnoprstuvyåäö", min_size=2, max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(family=NAMES, given_name=NAMES, birth=st.dates(date(1920, 1, 1), date(2024, 12, 31)))
+def test_swapped_name_fields_never_outscore_the_same_names_in_place(family, given_name,
+                                                                    birth):
+    stored = rec(family=family, given=given_name, birth=birth.isoformat())
+    in_place = assess(rec(family=family, given=given_name, birth=birth.isoformat()), stored)
+    swapped = assess(rec(family=given_name, given=family, birth=birth.isoformat()), stored)
+    assert swapped.bits <= in_place.bits
+
+
+@settings(max_examples=200, deadline=None)
+@given(family=NAMES, given_name=NAMES, birth=st.dates(date(1920, 1, 1), date(2024, 12, 31)),
+       street=st.integers(1, 99))
+def test_a_shared_household_never_lowers_the_score_of_the_same_name_and_birth_date(
+        family, given_name, birth, street):
+    home = {"address": [{"line": [f"Storgatan {street}"], "postalCode": "41255",
+                         "city": "Göteborg"}]}
+    stored = rec(family=family, given=given_name, birth=birth.isoformat(), **home)
+    without = assess(rec(family=family, given=given_name, birth=birth.isoformat()), stored)
+    with_home = assess(rec(family=family, given=given_name, birth=birth.isoformat(), **home),
+                       stored)
+    assert with_home.bits >= without.bits
+    assert with_home.grade == "probable"

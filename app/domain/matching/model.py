@@ -25,6 +25,9 @@ The prior is the probability that a query's person is one particular stored reco
 from __future__ import annotations
 
 import math
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +44,8 @@ SHIPPED = Path(__file__).resolve().parent / "model.json"
 FORMAT = 1
 #: No probability of the model goes below this (a level never seen is not impossible).
 FLOOR = 1e-7
+#: Below this mean number of records sharing a household, a population has no households.
+HOUSEHOLD_MIN = 0.1
 
 
 class ModelError(ValueError):
@@ -104,6 +109,11 @@ class Model:
         else:
             u = self.u[feature][level]
         return math.log2(max(m, FLOOR) / min(max(u, FLOOR), 1.0))
+
+    @property
+    def has_households(self) -> bool:
+        """Whether the population the model was fitted on shares addresses at all."""
+        return self.household_others >= HOUSEHOLD_MIN
 
     def prior_bits(self, population: int) -> float:
         """log2 odds that the query's person is one given record of ``population``."""
@@ -189,7 +199,46 @@ def load_model(path: Path | str) -> Model:
 
 
 def save_model(model: Model, path: Path | str) -> None:
-    """Write a model file (sorted keys, so that refits diff readably)."""
-    Path(path).write_bytes(orjson.dumps(model.to_dict(),
-                                        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-                           + b"\n")
+    """Write a model file (sorted keys, so that refits diff readably) through a temporary
+    file renamed into place, so that a server never reads half a file."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(orjson.dumps(model.to_dict(),
+                                     option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    partial.replace(target)
+
+
+class ModelFile:
+    """The model of one file, read again when the file changes (``match fit`` rewrote it):
+    checked at most every :data:`RECHECK_SECONDS`; a changed file that cannot be used is
+    reported through ``on_error`` and the model in use kept."""
+
+    RECHECK_SECONDS = 60.0
+
+    def __init__(self, path: Path | str, on_error: Callable[[ModelError], None]) -> None:
+        self.path = Path(path)
+        self.on_error = on_error
+        self._stamp = self._stat()
+        self._model = load_model(self.path)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _stat(self) -> tuple[float, int]:
+        stat = self.path.stat()
+        return stat.st_mtime, stat.st_size
+
+    @property
+    def model(self) -> Model:
+        """The model in use, reloaded first when the file has changed."""
+        now = time.monotonic()
+        if now - self._checked >= self.RECHECK_SECONDS and self._lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                stamp = self._stat()
+                if stamp != self._stamp:
+                    self._model, self._stamp = load_model(self.path), stamp
+            except (OSError, ModelError) as exc:
+                self.on_error(exc if isinstance(exc, ModelError) else ModelError(str(exc)))
+            finally:
+                self._lock.release()
+        return self._model

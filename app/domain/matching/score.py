@@ -34,6 +34,7 @@ GRADES = ("certain", "probable", "possible", "certainly-not")
 #: The score of a candidate a rule caps at ``possible`` is at most this.
 CAPPED_SCORE = 0.5
 
+
 @dataclass(frozen=True)
 class Evidence:
     """One feature's part in a score."""
@@ -59,11 +60,6 @@ class Assessment:
     identifier: str | None  # "known", "opaque", "contradiction" or None
     rules: tuple[str, ...] = ()
 
-    @property
-    def levels(self) -> dict[str, str | None]:
-        """The level every feature reached."""
-        return {e.feature: e.level for e in self.evidence}
-
 
 _AGREES = frozenset({"exact", "household"})
 _PARTLY = frozenset({"token", "typo", "transposed", "near", "swapped", "postal", "city",
@@ -85,17 +81,29 @@ _SAME_GIVEN = frozenset({"exact", "token", "typo", "swapped"})
 _SAME_BIRTH = frozenset({"exact", "transposed", "typo", "near"})
 
 
-def relatives(levels: dict[str, Agreement]) -> bool:
+def relatives(levels: dict[str, Agreement], model: Model) -> bool:
     """Whether the pair looks like two members of one household: they share a street
     address, telephone or e-mail, but their given names or birth dates differ (a sibling, a
     twin, a parent, a partner). Their shared family name and address are then what
     households share — weighed within a household, the address not at all — and say little
-    about identity."""
-    if levels["place"].level != "household":
+    about identity. Never in a population without households (the model's fit found almost
+    no shared addresses: FEBRL's), where a shared address can only be the same person."""
+    if levels["place"].level != "household" or not model.has_households:
         return False
     given, birth = levels["given"].level, levels["birth"].level
     return (given is not None and given not in _SAME_GIVEN) or (
         birth is not None and birth not in _SAME_BIRTH)
+
+
+def weigh(levels: dict[str, Agreement], model: Model, population: int, *,
+          use_contact: bool = True) -> tuple[Evidence, ...]:
+    """Each feature's evidence for a compared pair (the prior not included)."""
+    household = relatives(levels, model)
+    return tuple(
+        Evidence(name, agreement.level, _bits(model, name, agreement, population, household),
+                 _outcome(agreement.level, use_contact or name != "place"),
+                 household and agreement.level is not None)
+        for name, agreement in levels.items())
 
 
 def _bits(model: Model, feature: str, agreement: Agreement, population: int,
@@ -111,13 +119,7 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, populati
     ``use_contact=False`` ignores address and telecom (a protected candidate seen by a caller
     without access)."""
     levels = compare(query, candidate, use_contact=use_contact)
-    household = relatives(levels)
-    evidence = tuple(
-        Evidence(name, agreement.level,
-                 _bits(model, name, agreement, population, household),
-                 _outcome(agreement.level, use_contact or name != "place"),
-                 household and agreement.level is not None)
-        for name, agreement in levels.items())
+    evidence = weigh(levels, model, population, use_contact=use_contact)
     bits = model.prior_bits(population) + sum(e.bits for e in evidence)
     contradiction = any(
         kind in candidate.person_numbers and not (values & candidate.person_numbers[kind])
