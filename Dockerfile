@@ -32,9 +32,10 @@ WORKDIR /srv/sweid
 VOLUME ["/data"]
 EXPOSE 8080
 
-# No curl in the slim image: ask the CapabilityStatement with Python's standard library.
+# Liveness (README, "Health probes"); no curl in the slim image, so Python's standard
+# library asks.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/fhir/metadata' % os.environ.get('PORT', '8080'), timeout=4).read()"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4).read()"]
 
 # Create/upgrade the schema, then hand the process over to gunicorn (signals reach it).
 CMD ["sh", "-c", "python -m app db upgrade && exec gunicorn --config python:app.gunicorn_conf 'app.http:create_app()'"]

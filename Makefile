@@ -6,7 +6,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export PORT WORKERS
 
-.PHONY: install serve test lint typecheck unit bench clean db-upgrade identity-coverage
+.PHONY: install serve demo test lint typecheck unit bench clean db-upgrade identity-coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ db-upgrade: install
 serve: install
 	mkdir -p var
 	$(BIN)/python -m app db upgrade
+	$(BIN)/gunicorn --config python:app.gunicorn_conf 'app.http:create_app()'
+
+# The server with demo data loaded first (python -m app demo; rerunning adds nothing twice).
+demo: install
+	mkdir -p var
+	$(BIN)/python -m app db upgrade
+	$(BIN)/python -m app demo
 	$(BIN)/gunicorn --config python:app.gunicorn_conf 'app.http:create_app()'
 
 lint: install

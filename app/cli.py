@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.domain.access import Access
@@ -14,7 +15,43 @@ if TYPE_CHECKING:
     from app.domain.matching import Model
 
 
-@click.group()
+class CommandLine(click.Group):
+    """The command group: a database that cannot be used is one line saying what to do,
+    not a driver's traceback (issue 15)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            raise click.ClickException(
+                database_problem(Settings.from_env().database_url, error)) from None
+
+
+def database_problem(database_url: str, error: DBAPIError) -> str:
+    """Why a command could not use the database, and what to do about it."""
+    from sqlalchemy.engine import make_url
+
+    from app.adapters.migrate import current_revision, head_revision
+
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    try:
+        revision = current_revision(database_url)
+    except DBAPIError as unreachable:
+        reason = str(unreachable.orig).strip().splitlines()[-1].strip()
+        return (f"cannot connect to the database {shown} ({reason}); check DATABASE_URL and "
+                "that the database server runs (python -m app db upgrade creates a missing "
+                "PostgreSQL database)")
+    if revision is None:
+        return (f"the database {shown} has no schema yet; run python -m app db upgrade "
+                "first")
+    if revision != head_revision():
+        return (f"the database {shown} has schema revision {revision}, this version needs "
+                f"{head_revision()}; run python -m app db upgrade first")
+    reason = str(error.orig).strip().splitlines()[0]
+    return f"database error on {shown}: {reason}"
+
+
+@click.group(cls=CommandLine)
 def main() -> None:
     """sweid-fhir: the Swedish patient-identity FHIR server's command-line tool."""
     protect_command_line()  # no personal data in its warnings or a crash's traceback
@@ -27,12 +64,37 @@ def db() -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Create or upgrade the schema to the newest migration (DATABASE_URL)."""
+    """Create or upgrade the schema to the newest migration (DATABASE_URL); a PostgreSQL
+    database that does not exist yet is created first."""
     from app.adapters.migrate import upgrade_to_head
 
     settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
-    click.echo("schema is up to date")
+    click.echo(upgrade_to_head(settings.database_url).describe())
+
+
+@main.command()
+@click.option("--size", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Synthetic Patients in the population.")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="Random seed of the population (the same seed, the same people).")
+def demo(size: int, seed: int) -> None:
+    """Load demo data into DATABASE_URL: a synthetic Swedish population (test personnummer
+    only) and the situations of docs/domain.md §3 — reserve numbers, an LRID with an LMA
+    number merged into a personnummer record, a protected person, a downtime pack — so the
+    README's examples find something. Running it again adds only what is missing."""
+    import sys
+    from datetime import date
+
+    from app.adapters.db import make_engine
+    from app.demo import load_demo
+
+    engine = make_engine(Settings.from_env().database_url)
+    try:
+        result = load_demo(engine, size=size, seed=seed, today=date.today(),
+                           progress=lambda line: click.echo(line, file=sys.stderr))
+    finally:
+        engine.dispose()
+    click.echo(result.describe())
 
 
 PACK_SYSTEMS = {"nrid": "urn:oid:1.2.752.74.9.1", "lrid": "urn:oid:1.2.752.113.11.0.2.1.1.1"}
@@ -176,12 +238,14 @@ def profiles(check: bool) -> None:
         click.echo(f"wrote fhir_profiles/{name}")
 
 
-def _read_resources(path: str) -> list[dict[str, object]]:
-    """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines."""
+def _read_resources(path: str) -> tuple[list[dict[str, object]], bytes]:
+    """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines; and
+    the file's bytes."""
     import json
 
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    with open(path, "rb") as handle:
+        content = handle.read()
+    text = content.decode("utf-8")
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -191,8 +255,9 @@ def _read_resources(path: str) -> list[dict[str, object]]:
         if isinstance(document, dict):
             if document.get("resourceType") == "Bundle":
                 return [entry["resource"] for entry in document.get("entry", [])
-                        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)]
-            return [document]
+                        if isinstance(entry, dict)
+                        and isinstance(entry.get("resource"), dict)], content
+            return [document], content
     resources = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -200,104 +265,86 @@ def _read_resources(path: str) -> list[dict[str, object]]:
                 resources.append(json.loads(line))
             except json.JSONDecodeError:
                 raise click.ClickException(f"{path}:{number}: not a JSON line") from None
-    return resources
+    return resources, content
 
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True,
               help="Patients written per database transaction.")
-@click.option("--checkpoint", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="File recording how many resources are done (default SOURCE.checkpoint).")
+@click.option("--job", default=None, metavar="NAME",
+              help="Keep the progress under this name instead of the file's content hash: "
+                   "for a file that changes between runs (e.g. grows).")
 @click.option("--resume/--restart", default=True, show_default=True,
-              help="Skip what the checkpoint file says is done.")
+              help="Continue after what this job has done (recorded in the database with "
+                   "each batch), or start again at the first resource.")
 @click.option("--skip", type=click.IntRange(0), default=0,
-              help="Skip this many resources at the start (overrides the checkpoint).")
-def load(source: str, batch_size: int, checkpoint: str | None, resume: bool,
-         skip: int) -> None:
+              help="Start after this many resources (overrides the recorded progress).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Deprecated: progress is kept in the database. Only read, when this job "
+                   "has none yet, to continue a load an earlier version stopped "
+                   "(default SOURCE.checkpoint); never written.")
+def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
+         checkpoint: str | None) -> None:
     """Load Patients from a Bundle (JSON) or NDJSON file into DATABASE_URL.
 
     Each resource goes through the same service as the REST API (validation, identifier
-    normalisation, uniqueness): with an id it is an update-or-create of that id (so a
-    re-run is harmless), without one a create. Unlike the REST API, a load may bring
-    replaced-by/replaces links (records merged in the system the file comes from) and links
-    to records later in the file; links whose target never arrives are reported. Batches
-    are one transaction each; after each batch the checkpoint file records the position, so
-    an interrupted load resumes where it stopped. A batch that fails is retried one resource
-    at a time and the refused resources are reported (position and reason) without stopping
-    the load.
+    normalisation, uniqueness): with an id it is an update-or-create of that id, without
+    one a create. Unlike the REST API, a load may bring replaced-by/replaces links (records
+    merged in the system the file comes from) and links to records later in the file; links
+    whose target never arrives are reported. Batches are one transaction each, together with
+    the job's progress (a job is the file's content, or --job): a load stopped at any point
+    — even killed — resumes after its last committed batch, and nothing is loaded twice. A
+    batch that fails is retried one resource at a time and the refused resources are
+    reported (position and reason) without stopping the load.
     """
     import sys
     from datetime import date
-    from functools import partial
     from pathlib import Path
 
     from app.adapters.db import make_engine
-    from app.adapters.unit_of_work import UnitOfWork
-    from app.domain.access import Access
-    from app.domain.errors import DomainError
-    from app.identity.errors import ValidationError
-    from app.services import patients
-    from app.services.transactions import run_read, run_write
+    from app.services.bulk_load import OUTCOMES, BulkLoad, ProgressMoved, job_key
+    from app.services.transactions import run_read
 
-    resources = _read_resources(source)
-    marker = Path(checkpoint or f"{source}.checkpoint")
-    start = skip
-    if not skip and resume and marker.exists():
-        start = int(marker.read_text().strip() or 0)
-    admin = Access(subject="cli", see_protected=True)
-    today = date.today()
-    engine = make_engine(Settings.from_env().database_url)
-    counts = {"created": 0, "updated": 0, "refused": 0, "skipped": 0}
-
-    def write_one(uow: UnitOfWork, resource: dict[str, object]) -> None:
-        if resource.get("resourceType") != "Patient":
-            counts["skipped"] += 1
-            return
-        if isinstance(resource.get("id"), str):
-            result = patients.update(uow, str(resource["id"]), resource, if_match=None,
-                                     access=admin, today=today, bulk_load=True)
-        else:
-            result = patients.create(uow, resource, today=today, access=admin,
-                                     bulk_load=True)
-        counts["created" if result.created else "updated"] += 1
-
-    def write_all(batch: list[dict[str, object]], uow: UnitOfWork) -> None:
-        for resource in batch:
-            write_one(uow, resource)
-
+    resources, content = _read_resources(source)
     try:
+        key = job_key(content, job)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--job") from None
+    engine = make_engine(Settings.from_env().database_url)
+    loader = BulkLoad(engine, key, source, resources,
+                      access=Access(subject="cli", see_protected=True), today=date.today())
+    try:
+        recorded = loader.open()
+        if checkpoint:
+            click.echo("--checkpoint is deprecated: progress is kept in the database", err=True)
+        legacy = Path(checkpoint or f"{source}.checkpoint")
+        if skip or not resume:
+            start = skip
+        elif recorded == 0 and legacy.is_file():
+            start = int(legacy.read_text().strip() or 0)
+            click.echo(f"continuing after resource {start}, as {legacy} of an earlier version "
+                       "says", err=True)
+        else:
+            start = recorded
         with click.progressbar(length=len(resources), label="loading", file=sys.stderr,
                                show_pos=True) as bar:
             bar.update(min(start, len(resources)))
-            position = start
-            while position < len(resources):
-                batch = resources[position:position + batch_size]
-                before = dict(counts)
-                try:
-                    run_write(engine, partial(write_all, batch))
-                except (DomainError, ValidationError):
-                    counts.update(before)
-                    for offset, resource in enumerate(batch):
-                        try:
-                            run_write(engine, partial(write_all, [resource]))
-                        except (DomainError, ValidationError) as err:
-                            counts["refused"] += 1
-                            message = getattr(err, "message", None) or str(err)
-                            click.echo(f"\nresource {position + offset + 1}: {message}",
-                                       err=True)
-                position += len(batch)
-                marker.write_text(str(position))
-                bar.update(len(batch))
+            for covered, refusals in loader.batches(start, batch_size):
+                for refusal in refusals:
+                    click.echo(f"\nresource {refusal.position}: {refusal.message}", err=True)
+                bar.update(covered)
         dangling, examples = run_read(engine, lambda uow: uow.patients.dangling_links())
+    except ProgressMoved as moved:
+        raise click.ClickException(str(moved)) from None
     finally:
         engine.dispose()
-    click.echo(", ".join(f"{name} {n}" for name, n in counts.items()) +
-               f" (checkpoint {marker})")
+    click.echo(", ".join(f"{name} {loader.counts[name]}" for name in OUTCOMES) +
+               f" ({loader.done} of {len(resources)} done, job {loader.job})")
     if dangling:
         click.echo(f"{dangling} link(s) point at Patients that are not in the database, e.g. "
                    + ", ".join(f"Patient/{a} → Patient/{b}" for a, b in examples), err=True)
-    if counts["refused"] or dangling:
+    if loader.counts["refused"] or dangling:
         raise SystemExit(2)
 
 

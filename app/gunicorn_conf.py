@@ -1,4 +1,5 @@
-"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT, LOG_LEVEL.
+"""gunicorn settings from the environment: PORT, WORKERS, HOST, THREADS, TIMEOUT,
+GRACEFUL_TIMEOUT, LOG_LEVEL.
 
 Threads (gthread workers) by default: a request spends much of its time waiting for the
 database (a commit waits for the disk), and threads let one worker overlap those waits.
@@ -11,6 +12,15 @@ reporting while a request thread computes for minutes (issue 14). So each worker
 
 gunicorn's own log lines pass the same filter as the app's (:class:`SafeLogger`,
 :mod:`app.logs`): they quote request lines and exceptions, which may hold personal data.
+
+On SIGTERM gunicorn stops accepting connections and its workers finish the requests they
+have (kept-alive connections are closed after at most 2 s), for at most ``GRACEFUL_TIMEOUT``
+seconds (default 30, gunicorn's own); a worker still busy then is killed, and the write
+transaction it was in is rolled back by the database — each write is one transaction, so
+nothing is left half-written (tests/e2e/test_graceful_shutdown.py).
+
+What gunicorn answers itself — a request it cannot parse or that is over its limits — is an
+OperationOutcome too, never its HTML page (issue 15): the workers are :class:`FhirWorker`.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ import time
 from typing import Any
 
 from gunicorn.glogging import Logger
+from gunicorn.util import write_nonblock
+from gunicorn.workers.gthread import ThreadWorker
 
 from app.domain.limits import DEFAULT_REQUEST_TIMEOUT
 from app.logs import protect
@@ -29,10 +41,12 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WORKERS", "2"))
 threads = int(os.environ.get("THREADS", "4"))
 timeout = int(os.environ.get("TIMEOUT", DEFAULT_REQUEST_TIMEOUT))
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-# The longest request line gunicorn accepts (its maximum); longer URLs get its own 414.
+# The longest request line gunicorn accepts (its maximum, 0 would mean no limit at all);
+# longer URLs get 414 with an OperationOutcome that points at POST _search.
 limit_request_line = 8190
 
 
@@ -47,6 +61,13 @@ class SafeLogger(Logger):  # type: ignore[misc]
 
 
 logger_class = SafeLogger
+
+
+# One header line may hold up to 32 KiB (gunicorn's default is 8 KiB): a bearer token with
+# many scopes or claims fits; larger, or more than gunicorn's 100 header fields, gets 431.
+limit_request_field_size = 32768
+limit_request_fields = 100
+worker_class = "app.gunicorn_conf.FhirWorker"
 #: A worker that ends itself for an overrun request (any code but gunicorn's 3 and 4, which
 #: stop the whole server).
 OVERRUN_EXIT_CODE = 1
@@ -106,3 +127,23 @@ def pre_request(worker: Any, req: Any) -> None:
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     """gunicorn hook, in the request's thread after the response was sent."""
     worker.request_watchdog.end()
+
+
+class FhirWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, answering what gunicorn answers itself with an
+    OperationOutcome (:mod:`app.http.protocol_errors`) instead of an HTML page. Its log line
+    names the kind of error only: gunicorn's own would quote the request line, whose query
+    string may hold a personnummer."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+        from app.http.protocol_errors import protocol_error_response
+
+        status, response = protocol_error_response(exc)
+        if status >= 500:
+            self.log.exception("Error handling a request", exc_info=exc)
+        else:
+            self.log.warning("Refused a request with %d: %s", status, type(exc).__name__)
+        try:
+            write_nonblock(client, response)
+        except OSError:
+            self.log.debug("Failed to send the error response")

@@ -166,6 +166,8 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     app: str = "app.http:create_app()"
+    #: Upgrade the schema before starting (False: serve the database as it is).
+    upgrade: bool = True
 
     @property
     def base(self) -> str:
@@ -179,8 +181,9 @@ class Server:
     def start(self) -> Server:
         env = {**os.environ, "DATABASE_URL": self.database.url, "WORKERS": str(self.workers),
                **self.env}
-        subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env, check=True,
-                       cwd=ROOT, capture_output=True)
+        if self.upgrade:
+            subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env,
+                           check=True, cwd=ROOT, capture_output=True)
         for _ in range(3):  # another process may take the port between free_port() and bind
             if self._launch(env):
                 return self

@@ -171,6 +171,18 @@ reserve_request = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# Bulk loads (python -m app load): how many resources of each job's source are done (loaded
+# or refused), advanced in the same transaction as each batch (app.services.bulk_load).
+load_progress = Table(
+    "load_progress",
+    metadata,
+    Column("job", String(200), primary_key=True),
+    Column("source", String(1000), nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 # Resources the server writes about Patients (Provenance, AuditEvent): append-only,
 # searched through ``audit_resource_index`` (one row per searchable value).
 audit_resource = Table(

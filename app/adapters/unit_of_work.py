@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine
 
 from app.adapters import read_connections
 from app.adapters.audit_repository import AuditRepository
+from app.adapters.load_progress_repository import LoadProgressRepository
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
 
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.patients = PatientRepository(conn)
         self.audit = AuditRepository(conn)
         self.reserve_ids = ReserveIdRepository(conn)
+        self.load_progress = LoadProgressRepository(conn)
 
     def __exit__(
         self,

@@ -78,7 +78,7 @@ class LimitExceeded(BusinessRuleViolation):
 
 
 class InvalidIdentifier(BusinessRuleViolation):
-    """An identifier value breaks its kind's rule (domain.md §2)."""
+    """An identifier value breaks its kind's rule (docs/domain.md §2)."""
 
     code = "value"
 

@@ -1,6 +1,6 @@
 """The extensions this server defines, and the one check of them.
 
-:data:`EXTENSIONS` is the definition of every extension of ours (domain.md §2.1, §3.6–3.7):
+:data:`EXTENSIONS` is the definition of every extension of ours (docs/domain.md §2.1, §3.6–3.7):
 where it may stand, how often, which ``value[x]`` type it carries and which of our
 CodeSystems its codes come from. ``python -m app profiles`` writes each one's
 StructureDefinition, CodeSystem and ValueSet in ``fhir_profiles/`` from this table
@@ -107,7 +107,7 @@ class ExtensionDefinition:
 
 PATIENT_TYPES = Terminology(
     "patient-type", "Patient type",
-    "Type of a Patient record by how the person is identified (domain.md §3.6). 'oklar' "
+    "Type of a Patient record by how the person is identified (docs/domain.md §3.6). 'oklar' "
     "implies protection: the record is masked for callers without the protected-identity "
     "scope.",
     (Concept("folkbokford", "Folkbokförd",
@@ -119,12 +119,12 @@ PATIENT_TYPES = Terminology(
              "regional reserve id)."),
      Concept("oklar", "Oklar",
              "Unclear identity status, e.g. a former asylum seeker who says they are in hiding "
-             "(domain.md §3.6): keeps contact data, and is protected as if under "
+             "(docs/domain.md §3.6): keeps contact data, and is protected as if under "
              "sekretessmarkering.")))
 PATIENT_GROUPS = Terminology(
     "patient-group", "Patient group",
     "Group of a reserve-number patient, coded with the kommun/län codes used in the patient "
-    "administration system (domain.md §3.7).",
+    "administration system (docs/domain.md §3.7).",
     (Concept("01/99", "Asylsökande",
              "Asylum seeker (kommun 01, län 99). Address: Swedish residence."),
      Concept("07/99", "Gömd",
@@ -140,7 +140,7 @@ PATIENT_GROUPS = Terminology(
              "Address: home country.")))
 SNR_STATUSES = Terminology(
     "snr-status", "Samordningsnummer status",
-    "Status of a samordningsnummer (domain.md §2.1).",
+    "Status of a samordningsnummer (docs/domain.md §2.1).",
     (Concept("active", "Aktiv", "The samordningsnummer is in use."),
      Concept("dormant", "Vilande",
              "Dormant after five years without renewal (delivered as deregistration code AN)."),
@@ -150,7 +150,7 @@ SNR_STATUSES = Terminology(
 DEREGISTRATION_REASONS = Terminology(
     "deregistration-reason", "Deregistration reason",
     "The tax agency's deregistration codes of a personnummer or samordningsnummer "
-    "(domain.md §2.1).",
+    "(docs/domain.md §2.1).",
     (Concept("AN", "Annan orsak / vilande",
              "Other reason; for a samordningsnummer: dormant (vilande)."),
      Concept("AV", "Avliden", "Deceased."),

@@ -1,4 +1,4 @@
-"""Merging two Patient records of one person, and undoing it (domain.md §3.5, §4).
+"""Merging two Patient records of one person, and undoing it (docs/domain.md §3.5, §4).
 
 Pure functions over Patient resource dicts (standard library and the identity registry
 only), after Medplum's ``patientmergeutils.ts``: :func:`merge` turns a source and a target
@@ -62,7 +62,7 @@ UNMERGE_OWN_RULES = ("resourceType", "id", "meta", "identifier", "link")
 
 
 class MergeRefused(BusinessRuleViolation):
-    """A merge or unmerge that the rules of domain.md §3.5 do not allow (422)."""
+    """A merge or unmerge that the rules of docs/domain.md §3.5 do not allow (422)."""
 
 
 class ContradictionRefused(MergeRefused):
@@ -165,7 +165,7 @@ def rank_name(resource: dict[str, Any]) -> str:
 
 
 def outranks(a: Record, b: Record) -> bool:
-    """True when ``a`` must be the survivor over ``b`` (strictly better by domain.md §3.5)."""
+    """True when ``a`` must be the survivor over ``b`` (strictly better by docs/domain.md §3.5)."""
     rank_a, rank_b = rank(a.resource), rank(b.resource)
     if rank_a != rank_b:
         return rank_a < rank_b
@@ -223,7 +223,7 @@ def check_contradictions(source: dict[str, Any], *targets: dict[str, Any], force
         raise ContradictionRefused(
             "These records may belong to two different people: " + "; ".join(found)
             + ". If there is doubt about the identification no merge may be made "
-            "(domain.md §3.5); to merge anyway after checking, repeat the request with "
+            "(docs/domain.md §3.5); to merge anyway after checking, repeat the request with "
             "force=true and a reason, which is recorded.")
     return found
 
@@ -231,13 +231,13 @@ def check_contradictions(source: dict[str, Any], *targets: dict[str, Any], force
 def check_seealso(resource: dict[str, Any], other: dict[str, Any], position: int) -> None:
     """A ``seealso`` link says both records are the same person (FHIR R4 Patient.link), so
     it obeys the merge's contradiction rule, without an override: "if there is doubt about
-    the identification, no link may be made" (domain.md §3.5)."""
+    the identification, no link may be made" (docs/domain.md §3.5)."""
     found = contradictions(resource, other)
     if found:
         raise ContradictionRefused(
             f"Patient.link[{position}] (seealso) says Patient/{other.get('id')} is the same "
             f"person, but {'; '.join(found)}. If there is doubt about the identification no "
-            "link may be made (domain.md §3.5).",
+            "link may be made (docs/domain.md §3.5).",
             expression=[f"Patient.link[{position}].other"])
 
 

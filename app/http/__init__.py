@@ -27,7 +27,8 @@ from app.domain.errors import InvalidRequest
 from app.domain.matching import SHIPPED, Model
 from app.domain.matching.model import ModelError, ModelFile
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_encoded_control_characters
-from app.http import auth, openapi_schemas, routing
+from app.http import auth, landing, openapi_schemas, routing
+from app.http.body_limit import BodyLimit
 from app.http.errors import http_error_response, register_error_handlers
 from app.http.fhir_io import response_type
 from app.http.request_log import RequestLog
@@ -113,7 +114,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = FhirFlask(__name__)
     app.config.update(
         SETTINGS=settings,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE="sweid-fhir",
         API_VERSION="0.1.0",
         OPENAPI_VERSION="3.0.3",
@@ -124,7 +124,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         # /docs works without reaching a CDN.
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
     )
-    app.wsgi_app = ForwardedHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    # MAX_BODY_BYTES is BodyLimit's, not Flask's MAX_CONTENT_LENGTH: werkzeug's limit cuts
+    # a chunked body short instead of refusing it (app/http/body_limit.py).
+    app.wsgi_app = BodyLimit(  # type: ignore[method-assign]
+        ForwardedHeaders(app.wsgi_app), settings.max_body_bytes)
     app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url),
                                         match_model_file=ModelFile(
                                             settings.match_model_file or SHIPPED,
@@ -132,8 +135,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = FhirApi(app)
     routing.install(app, api)
     openapi_schemas.register(api.spec)
-    from app.http import audit_routes, conformance_routes, patient_routes, system_routes
+    from app.http import (
+        audit_routes,
+        conformance_routes,
+        health_routes,
+        patient_routes,
+        system_routes,
+    )
 
+    api.register_blueprint(health_routes.blp)
     api.register_blueprint(system_routes.blp)
     api.register_blueprint(audit_routes.blp)
     api.register_blueprint(conformance_routes.blp)
@@ -143,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Last: its rule matches the resource types none of the rules above serves.
     api.register_blueprint(routing.other_types)
     register_error_handlers(app)
+    landing.register(app)
     _serve_swagger_ui_assets(app)
     verifier = auth.install(settings)
     request_log = RequestLog() if settings.request_log else None

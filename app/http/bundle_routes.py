@@ -2,7 +2,10 @@
 
 A transaction runs every entry in one database transaction — all or nothing — in the
 order DELETE, POST, PUT/PATCH, GET, with ``urn:uuid:`` references to created entries
-rewritten to the ids the server assigned. A batch runs each entry on its own.
+rewritten to the ids the server assigned. References resolve whatever the order of the
+entries (R4 §3.1.0.11.2): a created entry that others refer to is created before them, and
+entries that refer to each other may name an id the transaction writes later. A batch runs
+each entry on its own.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,7 +23,7 @@ import orjson
 from flask import Response, current_app, g
 
 from app.adapters.unit_of_work import UnitOfWork
-from app.domain.errors import DomainError, InvalidRequest
+from app.domain.errors import BusinessRuleViolation, DomainError, InvalidRequest
 from app.domain.limits import MAX_BUNDLE_ENTRIES, check_count
 from app.http.auth import check
 from app.http.errors import status_of
@@ -113,20 +117,76 @@ def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
         for e in entries
         if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:")
     }
+    planned = frozenset(assigned.values())
+    written: set[str] = set()
     responses: dict[int, dict[str, Any]] = {}
-    for entry in sorted(entries, key=lambda e: ORDER[e.method]):
+    for entry in _processing_order(entries, assigned):
         entry.resource = _rewrite_references(entry.resource, assigned)
         try:
-            response = _run_entry(uow, entry, assigned.get(entry.full_url))
+            response = _run_entry(uow, entry, assigned.get(entry.full_url),
+                                  pending=planned - written)
         except DomainError as err:
             err.message = f"Bundle.entry[{entry.position}]: {err.message}"
             raise
+        written_id = response["response"].get("location", "").split("/")[1:2]
+        written.update(written_id)
         if entry.full_url in assigned:
             # A conditional create may have found an existing record: later entries'
             # references to this entry resolve to it (FHIR R4 §3.1.0.11.2).
-            assigned[entry.full_url] = response["response"]["location"].split("/")[1]
+            assigned[entry.full_url] = written_id[0]
         responses[entry.position] = response
-    return [responses[i] for i in range(len(entries))]
+    _check_no_link_to_unwritten(entries, planned - written)
+    return [_latest(uow, responses[i]) for i in range(len(entries))]
+
+
+def _latest(uow: UnitOfWork, response: dict[str, Any]) -> dict[str, Any]:
+    """A written entry's response with the version the transaction left: a later entry's
+    ``seealso`` link to it wrote it again (the mirrored link)."""
+    location = response["response"].get("location")
+    if location is None:
+        return response
+    _, patient_id, _, version = location.split("/")
+    stored = uow.patients.get(patient_id)
+    if stored is None or str(stored.version_id) == version:
+        return response
+    created = response["response"]["status"].startswith("201")
+    return _written(WriteResult(created, stored))
+
+
+def _processing_order(entries: list[Entry], assigned: dict[str | None, str]) -> list[Entry]:
+    """DELETE, POST, PUT/PATCH, GET; among the POSTs, one that another refers to before
+    it (a ``Patient.link`` target exists when the link is written, so its ``seealso`` link
+    is checked and mirrored), in Bundle order otherwise and when they refer to each other."""
+    posts = [e for e in entries if e.method == "POST"]
+    created_by = {e.full_url: e.position for e in posts if e.full_url in assigned}
+    graph = {e.position: {created_by[url] for url in _referenced(e.resource, created_by)
+                          if created_by[url] != e.position}
+             for e in posts}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError:
+        order = [e.position for e in posts]
+    rank = {position: index for index, position in enumerate(order)}
+    return sorted(entries, key=lambda e: (ORDER[e.method], rank.get(e.position, e.position)))
+
+
+def _referenced(resource: Any, full_urls: dict[str | None, int]) -> list[str | None]:
+    """The ``urn:uuid:`` full URLs of other entries that ``resource`` mentions."""
+    text = orjson.dumps(resource).decode() if isinstance(resource, dict) else ""
+    return [url for url in full_urls if f'"{url}"' in text]
+
+
+def _check_no_link_to_unwritten(entries: list[Entry], unwritten: frozenset[str]) -> None:
+    """Entries that refer to each other, one of them a conditional create that found an
+    existing record: the other's link names an id that was never written."""
+    for entry in entries:
+        text = orjson.dumps(entry.resource).decode() if isinstance(entry.resource, dict) else ""
+        if any(f'"Patient/{new_id}"' in text for new_id in unwritten):
+            raise BusinessRuleViolation(
+                f"Bundle.entry[{entry.position}] refers to an entry whose conditional create "
+                "found an existing record, while that entry refers back to it; link the "
+                "existing record in a second request",
+                expression=[f"Bundle.entry[{entry.position}].resource"])
 
 
 def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
@@ -145,7 +205,9 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
         return {"response": {"status": "500", "outcome": outcome}}
 
 
-def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, Any]:
+def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
+               pending: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One entry; ``pending``: ids of entries the transaction writes later."""
     parts = entry.path.split("/")
     if parts[0] != "Patient":
         raise InvalidRequest(f"Resource type {parts[0][:40]!r} is not supported")
@@ -154,7 +216,8 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, A
     check("Patient", WRITE_PERMISSIONS.get(entry.method) or ("r" if instance else "s"))
     if entry.method == "POST" and instance is None:
         return _written(patients.create(uow, entry.resource, if_none_exist=entry.if_none_exist,
-                                        today=today, access=g.access, new_id=new_id))
+                                        today=today, access=g.access, new_id=new_id,
+                                        pending=pending))
     if entry.method == "PUT" and instance:
         return _written(patients.update(uow, instance, entry.resource, if_match=entry.if_match,
                                         access=g.access, today=today))
@@ -165,6 +228,10 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None) -> dict[str, A
     if entry.method == "PATCH" and instance:
         return _written(patients.patch(uow, instance, _patch_document(entry.resource),
                                        if_match=entry.if_match, access=g.access, today=today))
+    if entry.method == "PATCH" and entry.query:
+        return _written(patients.conditional_patch(
+            uow, entry.query, _patch_document(entry.resource), if_match=entry.if_match,
+            access=g.access, today=today))
     if entry.method == "DELETE" and instance:
         patients.delete(uow, instance, g.access)
         return {"response": {"status": "204 No Content"}}

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 from app.domain import errors as domain
 from app.http.fhir_io import fhir_response, operation_outcome
+from app.http.protocol_errors import protocol_error_outcome
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,12 @@ def http_error_response(error: HTTPException) -> Response:
     return response
 
 
+def protocol_error_body_response(error: ParseException) -> Response:
+    """OperationOutcome for a request body gunicorn cannot read (a malformed chunk)."""
+    status, _, outcome = protocol_error_outcome(error)
+    return fhir_response(outcome, status)
+
+
 def unexpected_error_response(error: Exception) -> Response:
     """500 with fixed text; the details go to the log."""
     log.exception("unexpected error", exc_info=error)
@@ -85,4 +93,5 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers on the app."""
     app.register_error_handler(domain.DomainError, domain_error_response)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(ParseException, protocol_error_body_response)
     app.register_error_handler(Exception, unexpected_error_response)

@@ -41,8 +41,9 @@ def read_json_body() -> Any:
         if mimetype in XML_TYPES and request.method != "PATCH":
             return _read_xml_body()
         raise UnsupportedMediaType(
-            f"Content-Type {mimetype[:60]!r} is not supported; send application/fhir+json"
-            + (" (JSON Patch)" if request.method == "PATCH" else " or application/fhir+xml")
+            f"Content-Type {mimetype[:60]!r} is not supported; send "
+            + ("a JSON Patch as application/json-patch+json" if request.method == "PATCH"
+               else "application/fhir+json or application/fhir+xml")
         )
     data = request.get_data(cache=True)
     if not data.strip():

@@ -191,6 +191,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "format": _array(_STRING), "rest": _array(_object({}))},
         "What this server supports (FHIR 4.0.1)",
         required=["status", "date", "kind", "fhirVersion", "format"]),
+    "Health": _object({
+        "status": {"type": "string", "enum": ["pass", "fail", "warn"]},
+        "output": _STRING,
+        "checks": {"type": "object", "additionalProperties": _array(_object({
+            "status": {"type": "string", "enum": ["pass", "fail", "warn"]},
+            "observedValue": _STRING}))}},
+        required=["status"], description="draft-inadarei-api-health-check "
+                                         "(application/health+json): /healthz and /readyz"),
     "JsonPatch": _array(_object({
         "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
         "path": _STRING, "from": _STRING, "value": {}}, required=["op", "path"])),

@@ -131,6 +131,22 @@ def conditional_update() -> Response:
     return written(result)
 
 
+@blp.route("/Patient", methods=["PATCH"])
+@blp.doc(summary="Conditional patch with JSON Patch (application/json-patch+json)",
+         **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
+                    body_media=(JSON_PATCH, "application/json"),
+                    errors=(400, *AUTH, 404, 412, 413, 415, 422)))
+@requires("Patient", "u", interaction="patch")
+def conditional_patch() -> Response:
+    """``PATCH Patient?criteria``."""
+    criteria = request.query_string.decode()
+    operations = read_json_body()
+    if_match = request.headers.get("If-Match")
+    result = run_write(_engine(), lambda uow: patients.conditional_patch(
+        uow, criteria, operations, if_match=if_match, access=g.access, today=date.today()))
+    return written(result)
+
+
 @blp.route("/Patient", methods=["DELETE"])
 @blp.doc(summary="Conditional delete (the search parameters select the Patient)",
          parameters=search_parameters(),

@@ -1,4 +1,5 @@
-"""Whole-system endpoints: ``/fhir/metadata`` and batch/transaction at the base."""
+"""Whole-system endpoints: ``/fhir/metadata``, ``GET /fhir`` and batch/transaction at the
+base."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ BUNDLE_DOC = fhir_doc(ok={200: "Bundle"}, body="Bundle",
 @public
 def metadata() -> Response:
     """The CapabilityStatement."""
+    return _capability_response()
+
+
+def _capability_response() -> Response:
+    """The CapabilityStatement of this server, as the client negotiated it."""
     from app.http import operation_modules
     from app.operations.parameters import operation_definition
 
@@ -36,6 +42,16 @@ def metadata() -> Response:
     settings = current_app.config["SETTINGS"]
     return fhir_response(capability_statement(base_url(), operations,
                                               auth_configured=settings.auth_configured))
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(summary="The base URL: the CapabilityStatement, as /metadata",
+         **fhir_doc(ok={200: "CapabilityStatement"}, errors=(406,)))
+@public
+def base() -> Response:
+    """``GET [base]`` is no FHIR interaction; a client or person trying the base URL gets
+    what the server can do rather than a 405."""
+    return _capability_response()
 
 
 @blp.route("", methods=["POST"])

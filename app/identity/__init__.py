@@ -2,7 +2,7 @@
 
 Pure standard library (no Flask/SQL). Every kind module satisfies
 :class:`app.identity.base.IdentityKind`; :mod:`app.identity.registry` maps FHIR
-``identifier.system`` URIs to them. See domain.md §2.
+``identifier.system`` URIs to them. See docs/domain.md §2.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rules personnummer and samordningsnummer share (domain.md §2.1).
+"""The rules personnummer and samordningsnummer share (docs/domain.md §2.1).
 
 Private: :mod:`app.identity.personnummer` and :mod:`app.identity.samordningsnummer` each
 build one :class:`CivicRule` with their kind code, label and day offset (0 or 60) and
@@ -55,7 +55,7 @@ class CivicRule:
         birth = self._birth_date(text)
         if text[8:11] == "000":
             raise InvalidComponent(f"{self.label}: birth number 000 is never issued")
-        # Luhn over YYMMDDNNN + check digit: the century is excluded (domain.md §2.1).
+        # Luhn over YYMMDDNNN + check digit: the century is excluded (docs/domain.md §2.1).
         if not luhn.is_valid(digits(text[2:])):
             raise InvalidChecksum(f"{self.label}: the check digit does not match")
         refuse_future(birth, today, self.label)

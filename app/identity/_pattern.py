@@ -1,6 +1,6 @@
 """One rule object for the regional reserve kinds that are checked by shape.
 
-Private to :mod:`app.identity`. Each regional module (domain.md §2.5) builds one
+Private to :mod:`app.identity`. Each regional module (docs/domain.md §2.5) builds one
 :class:`PatternRule` and exposes its bound methods as the module functions, so
 "a real date where the pattern has one", the optional Luhn tail (Stockholm, CareLink,
 Halland), the display hyphen and the 10-character Skåne form are written once.

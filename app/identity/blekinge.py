@@ -1,6 +1,6 @@
 """Region Blekinge reservnummer: date + two letters + digit + letter.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``20200501AA8A``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``20200501AA8A``).
 Stored as ``yyyymmddLLdL`` with no check digit; ``yyyymmdd`` must be a real calendar
 date (not after ``today`` when given) and is described as the birth date.
 

@@ -1,6 +1,6 @@
 """Inera CareLink reservnummer: ``yyyymm`` + day code 32–59 + 3 digits + Luhn check digit.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats). Stored as 12 digits
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats). Stored as 12 digits
 ``yyyymmxxNNNC``: a month 01–12, a day code ``xx`` 32–59 (never a real day, so no birth
 date is described), a running number and a Luhn check digit over the last 10 digits,
 as for a personnummer. Region Halland uses the same rule under its own OID
@@ -48,7 +48,7 @@ _PATTERN = re.compile(r"[0-9]{4}(?P<month>[0-9]{2})(3[2-9]|[45][0-9])[0-9]{4}")
 
 
 def make_rule(code: str, label: str) -> PatternRule:
-    """The CareLink rule under another kind's code and label (Halland, domain.md §2.5)."""
+    """The CareLink rule under another kind's code and label (Halland, docs/domain.md §2.5)."""
 
     def check_month(match: re.Match[str]) -> None:
         if not 1 <= int(match["month"]) <= 12:

@@ -1,6 +1,6 @@
 """Region Dalarna reservnummer: date + letter + three digits.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``19010105Y202``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``19010105Y202``).
 Stored as ``yyyymmddLNNN`` with no check digit; ``yyyymmdd`` must be a real calendar
 date (not after ``today`` when given) and is described as the birth date.
 

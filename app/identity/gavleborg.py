@@ -1,6 +1,6 @@
 """Region Gävleborg reservnummer: date + two digits + ``M``/``K``/``X`` + digit (pattern only).
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``1965120701M1``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``1965120701M1``).
 Stored as ``yyyymmddNNGN`` (display ``yyyymmdd-NNGN``); no check rule is known, so only
 the shape is checked and ``yyyymmdd`` must be a real calendar date (not after ``today``
 when given), described as the birth date. ``G`` looks like VGR's sex letter but no source
@@ -8,7 +8,7 @@ says so, so no sex is described.
 
 The region's own routine (seed 002) holds ``19612121201M7``, which has another shape: the
 researched pattern does not cover every form in use, so a value of another shape is stored
-as given — an opaque value of this system (domain.md §2: "treat as opaque") — and nothing
+as given — an opaque value of this system (docs/domain.md §2: "treat as opaque") — and nothing
 is read out of it. A value of the known shape with an impossible date is still refused.
 
 >>> validate('19651207-01M1')

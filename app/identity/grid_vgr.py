@@ -1,6 +1,6 @@
 """Gammal reservidentitet VGR (GRID): the old Befreg reserve formats of Västra Götaland.
 
-Source: domain.md §2 and §2.4 (seed 001, example ``19651207C123``). There is no rule and
+Source: docs/domain.md §2 and §2.4 (seed 001, example ``19651207C123``). There is no rule and
 no check digit: a GRID is any 12 ASCII letters and digits, stored upper-case, kept
 searchable but never generated and ranked lowest among reserve identities in merges.
 The format is free, so nothing is described and there is no display hyphen.

@@ -1,6 +1,6 @@
 """Region Halland reservnummer: the CareLink rule under Halland's own OID.
 
-Source: domain.md §2.5 ("same as CareLink"); the rule itself lives in
+Source: docs/domain.md §2.5 ("same as CareLink"); the rule itself lives in
 :mod:`app.identity.carelink`.
 
 >>> validate('20190535-5622')

@@ -1,6 +1,6 @@
 """LMA-nummer: the number on an asylum seeker's LMA card (Migrationsverket).
 
-Source: domain.md §2 (table; seed 001 finds a person's LRID through it). No OID is
+Source: docs/domain.md §2 (table; seed 001 finds a person's LRID through it). No OID is
 known; the HL7 Sweden URI is this kind's canonical system. The value is kept verbatim
 except for surrounding whitespace: it must be non-empty, at most 64 printable
 characters. It is searchable but never a main identity (lowest priority), never

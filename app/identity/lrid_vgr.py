@@ -1,6 +1,6 @@
 """Lokal reservidentitet VGR (LRID, "VGR-format"): Västra Götaland's reserve number.
 
-Source: domain.md §2.3 (Inera's list of local reserve formats; seed 001). Stored as
+Source: docs/domain.md §2.3 (Inera's list of local reserve formats; seed 001). Stored as
 ``YYYYMMDDGggC`` (display ``YYYYMMDD-GggC``):
 
 * ``YYYYMMDD`` — a real calendar date (the birth date when known), not after ``today``
@@ -73,7 +73,7 @@ ALIASES: tuple[str, ...] = ()
 PRIORITY = 40
 GENERATABLE = True
 
-#: The Luhn value of each sex letter (domain.md §2.3).
+#: The Luhn value of each sex letter (docs/domain.md §2.3).
 LETTER_VALUES = {"K": 5, "M": 7, "X": 8}
 _LETTER_OF_SEX: dict[Sex | None, str] = {"female": "K", "male": "M", None: "X"}
 _SEX_OF_LETTER: dict[str, Sex | None] = {v: k for k, v in _LETTER_OF_SEX.items()}
@@ -104,7 +104,7 @@ def validate(value: str, *, today: date | None = None) -> str:
         raise InvalidComponent(f"{_LABEL}: gg must be 06-79 for K/M and 80-89 for X")
     if letter != "X" and running not in RUNNING[letter]:
         raise InvalidComponent(f"{_LABEL}: gg parity must match the sex (odd M, even K)")
-    # Luhn over YYMMDDGgg + C: the century is excluded (domain.md §2.3).
+    # Luhn over YYMMDDGgg + C: the century is excluded (docs/domain.md §2.3).
     if not luhn.is_valid(_values(text[2:])):
         raise InvalidChecksum(f"{_LABEL}: the check digit does not match")
     refuse_future(birth, today, _LABEL)

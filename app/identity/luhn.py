@@ -1,7 +1,7 @@
 """The Luhn (mod 10) check digit, written once and shared by every kind that has one.
 
 The functions work on a sequence of *values* rather than on a string, so each kind
-decides how its characters are valued before calling in (domain.md §2):
+decides how its characters are valued before calling in (docs/domain.md §2):
 
 * personnummer, samordningsnummer, CareLink, Halland, Stockholm: the digits themselves;
 * LRID VGR: digits, and the sex letters valued ``K`` = 5, ``M`` = 7, ``X`` = 8;
@@ -11,9 +11,9 @@ Every value contributes the sum of its decimal digits, doubled or not (``H`` = 7
 counts 7 + 2 = 9; ``F`` = 70 doubled is 140 and counts 1 + 4 + 0 = 5). For single
 digits this is the textbook Luhn (a doubled 7 is 14, counts 5). Doubling starts at the
 rightmost body value, i.e. the value just left of the check digit, as in ISO/IEC 7812;
-domain.md §2.1 says "weights 2,1,2,1… from the left" for the 9-digit personnummer body,
+docs/domain.md §2.1 says "weights 2,1,2,1… from the left" for the 9-digit personnummer body,
 which is the same thing. These rules were checked against every valid example in
-domain.md §2.2, §2.3 and §2.5.
+docs/domain.md §2.2, §2.3 and §2.5.
 
 >>> check_digit([8, 1, 1, 2, 1, 8, 9, 8, 7])
 6

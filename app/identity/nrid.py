@@ -1,6 +1,6 @@
 """Nationell reservidentitet (NRID): Inera's national reserve identity ``XXYYMMDDNNGC``.
 
-Source: domain.md §2.2 (Inera PU "Nationellt Reservidformat", quoted in seed 001). Stored
+Source: docs/domain.md §2.2 (Inera PU "Nationellt Reservidformat", quoted in seed 001). Stored
 and exchanged as 12 characters without hyphen (display ``XXYYMMDD-NNGC``):
 
 * ``XX`` — known birth date: birth century + 3 × series (series 1–26, so ``22``–``99``;
@@ -105,7 +105,7 @@ LETTERS = "ABCDEFGHJKLMNPRSTUXYZ"
 SERIES = 26
 _CENTURIES = (19, 20, 21)
 _SEX_DIGITS: dict[Sex, str] = {"female": "02468", "male": "13579"}
-# Unknown date: YY 00-99, MM 20-99, DD 40-59 (domain.md §2.2).
+# Unknown date: YY 00-99, MM 20-99, DD 40-59 (docs/domain.md §2.2).
 _DATE_SLOTS = 100 * 80 * 20
 _PAIRS = len(LETTERS) ** 2
 _LABEL = "NRID"
@@ -117,7 +117,7 @@ def normalise(value: str, *, today: date | None = None) -> str:
 
 
 def _values(body: str) -> list[int]:
-    # Letters count with their whole ASCII value (domain.md §2.2).
+    # Letters count with their whole ASCII value (docs/domain.md §2.2).
     return [int(char) if char.isdigit() else ord(char) for char in body]
 
 

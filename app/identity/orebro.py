@@ -1,6 +1,6 @@
 """Region Örebro reservnummer: 8 digits + ``T`` + character + digit + character.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats). Stored as
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats). Stored as
 ``NNNNNNNNTxdx`` (``x`` = A–Z or 0–9, ``d`` a digit); no check digit and nothing
 derivable: the 8 digits need not be a date.
 

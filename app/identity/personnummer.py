@@ -1,6 +1,6 @@
 """Personnummer (PNR): the Swedish personal identity number of everyone in the population register.
 
-Source: domain.md §2 and §2.1 (Skatteverket's rules, population registration act
+Source: docs/domain.md §2 and §2.1 (Skatteverket's rules, population registration act
 § 18); seed 001 gives ``19651207-3245`` as its example. Stored as 12 digits
 ``YYYYMMDDNNNC``: birth date, birth number ``NNN`` (001–999, odd for men, even for
 women) and a Luhn check digit ``C`` over ``YYMMDDNNN`` (century excluded).

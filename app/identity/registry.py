@@ -1,6 +1,6 @@
 """Which identity kind a FHIR ``identifier.system`` names, and what that means for a value.
 
-Source: domain.md §2 (OIDs and HL7 Sweden alias URIs), §3.5 (main-record priority) and
+Source: docs/domain.md §2 (OIDs and HL7 Sweden alias URIs), §3.5 (main-record priority) and
 api.md "Identifiers". A kind is known by its ``urn:oid:<OID>`` system (the ``urn:oid:``
 prefix is matched case-insensitively, as URNs are) or by an HL7 Sweden alias; a bare OID
 is not a system. Every other system is opaque: stored verbatim with its value stripped.
@@ -138,7 +138,7 @@ def candidate_values(value: str, today: date) -> set[str]:
 
 
 def priority(system: str | None) -> int:
-    """Main-record rank of a system, lower = stronger (domain.md §3.5).
+    """Main-record rank of a system, lower = stronger (docs/domain.md §3.5).
 
     PNR 10, SNR 20, NRID 30, LRID VGR 40, other regional reserves 50, GRID 60, unknown
     or absent systems 70, LMA 90.

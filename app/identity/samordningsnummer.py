@@ -1,6 +1,6 @@
 """Samordningsnummer (SNR): the Swedish coordination number for people not in the register.
 
-Source: domain.md §2 and §2.1 (Skatteverket). Everything as the personnummer
+Source: docs/domain.md §2 and §2.1 (Skatteverket). Everything as the personnummer
 (:mod:`app.identity.personnummer`) except that 60 is added to the day, so ``DD`` is
 61–91 and ``DD - 60`` must be a real calendar day. python-stdnum refuses these numbers;
 this kind accepts them. Seed 001's example ``19651267-3245`` fails the check digit (a

@@ -1,6 +1,6 @@
 """Region Skåne reservnummer: date + ``D``/``E``/``F`` + letter + ``0``/``1`` + letter.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``810829DA1B``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``810829DA1B``).
 Stored as ``yyyymmddTLdL`` with no check digit; ``yyyymmdd`` must be a real calendar
 date (not after ``today`` when given). The 10-character form ``yymmddTLdL`` is accepted
 and its century inferred relative to ``today`` as for a personnummer (latest year not

@@ -1,6 +1,6 @@
 """Region Stockholm reservnummer: ``99`` + year + 5-digit running number + Luhn check digit.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats). Stored as 12 digits
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats). Stored as 12 digits
 ``99yyyyNNNNNC``; ``C`` is a Luhn check digit over positions 5–11 (the last two year
 digits and the running number). ``yyyy`` is the year the number was issued, not a birth
 date, so nothing is described. Inera states the year range 1980–2299 but its own example

@@ -1,6 +1,6 @@
 """Region Värmland reservnummer: date + ``S`` + type + sex digit + order character.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats). Stored as
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats). Stored as
 ``yyyymmddSTNO`` with no check digit: ``yyyymmdd`` a real calendar date (not after
 ``today`` when given), ``S`` for Värmland, type ``T`` = ``F`` known birth date, ``U``
 no birth date, ``X`` unknown, ``P`` staff, ``L`` lab sample; sex digit ``N`` 2/4/6/8

@@ -1,6 +1,6 @@
 """Region Västerbotten reservnummer: date + ``R``/``E``/``K``/``A`` + three digits.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``19890715R910``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``19890715R910``).
 Stored as ``yyyymmddTNNN`` with no check digit; ``yyyymmdd`` must be a real calendar
 date (not after ``today`` when given) and is described as the birth date.
 

@@ -1,6 +1,6 @@
 """Region Västernorrland reservnummer: date + three digits + ``R``.
 
-Source: domain.md §2.5 (Inera's list of local reserve formats; example ``20100101014R``).
+Source: docs/domain.md §2.5 (Inera's list of local reserve formats; example ``20100101014R``).
 Stored as ``yyyymmddNNNR`` with no check digit; ``yyyymmdd`` must be a real calendar
 date (not after ``today`` when given) and is described as the birth date.
 

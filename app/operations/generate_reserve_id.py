@@ -1,5 +1,5 @@
 """``$generate-reserve-id``: central generation of NRID / LRID VGR reserve ids (api.md
-"Operations"; domain.md §3.2–3.5).
+"Operations"; docs/domain.md §3.2–3.5).
 
 Type level creates ids (and, with ``patient``, the records holding them: the downtime
 pack); instance level adds a new NRID to an existing Patient (the LRID → NRID transition).

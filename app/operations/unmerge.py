@@ -1,4 +1,4 @@
-"""``$unmerge``: undo one ``$merge`` exactly (api.md "Operations"; domain.md §3.5 "merges
+"""``$unmerge``: undo one ``$merge`` exactly (api.md "Operations"; docs/domain.md §3.5 "merges
 must be reversible by an administrator")."""
 
 from __future__ import annotations

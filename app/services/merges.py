@@ -1,4 +1,4 @@
-"""``$merge`` and ``$unmerge`` use cases (api.md "Operations", domain.md §3.5).
+"""``$merge`` and ``$unmerge`` use cases (api.md "Operations", docs/domain.md §3.5).
 
 Each runs in the unit of work it is given (the route wraps it in ``run_write``, which
 commits and retries a transaction that lost a race); the rules are in

@@ -117,9 +117,14 @@ def create(
     access: Access,
     new_id: str | None = None,
     bulk_load: bool = False,
+    pending: frozenset[str] = frozenset(),
 ) -> WriteResult:
     """Create a Patient with a server-assigned id; with ``If-None-Exist`` return the one
-    match instead (200), refuse several (412). ``bulk_load``: see "Bulk loads" above."""
+    match instead (200), refuse several (412). An ``id`` in the body is ignored (FHIR R4
+    §3.1.0.8: the server assigns it). ``bulk_load``: see "Bulk loads" above. ``pending``:
+    ids a transaction writes later, which a link may name before they exist."""
+    if isinstance(body, dict):
+        body = {key: value for key, value in body.items() if key != "id"}
     resource = prepare(body, today)
     if not bulk_load:
         check_link_changes(uow, None, resource)
@@ -131,7 +136,7 @@ def create(
             return WriteResult(False, found)
     patient_id = new_id or str(uuid.uuid4())
     return WriteResult(True, write(uow, patient_id, resource, None, "POST",
-                                   links_may_dangle=bulk_load))
+                                   links_may_dangle=bulk_load, pending=pending))
 
 
 def update(
@@ -223,11 +228,30 @@ def patch(
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
+def conditional_patch(
+    uow: UnitOfWork,
+    criteria: str,
+    operations: Any,
+    *,
+    if_match: str | None,
+    access: Access,
+    today: date,
+) -> WriteResult:
+    """``PATCH Patient?criteria`` (FHIR R4 §3.1.0.7.1): patch the one match; none is 404,
+    several 412."""
+    query = conditional_query(criteria, today, access)
+    uow.lock(_criteria_key(query))
+    found = _matches(uow, query, "conditional patch")
+    if found is None:
+        raise NotFound("No Patient matches the conditional patch criteria")
+    return patch(uow, found.id, operations, if_match=if_match, access=access, today=today)
+
+
 def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     """Logically delete; reads answer 410 afterwards. Deleting twice is harmless.
 
     A protected Patient can only be deleted by a caller who may see it: deleting it would
-    lift the protection of the records linked to it (domain.md §3.6)."""
+    lift the protection of the records linked to it (docs/domain.md §3.6)."""
     current = uow.patients.get(check_id(patient_id), for_update=True)
     if current is None:
         raise NotFound(f"Patient/{patient_id} is not known")
@@ -305,10 +329,12 @@ def write(
     *,
     mirror_seealso: bool = True,
     links_may_dangle: bool = False,
+    pending: frozenset[str] = frozenset(),
 ) -> StoredPatient:
     """Store ``resource`` as the next version of ``patient_id`` with its indexes (and keep
     the reverse ``seealso`` links, see :func:`_mirror_seealso`). ``links_may_dangle``: a
-    link may name a Patient that does not exist yet (a bulk load)."""
+    link may name a Patient that does not exist yet (a bulk load); ``pending``: only these
+    (written later in the same transaction)."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
     meta = {key: value for key, value in resource.get("meta", {}).items()
@@ -326,7 +352,7 @@ def write(
         **rest,
     }
     index = index_patient(resource)
-    _check_links(uow, patient_id, index, may_dangle=links_may_dangle)
+    _check_links(uow, patient_id, index, may_dangle=links_may_dangle, pending=pending)
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
@@ -339,7 +365,7 @@ def write(
 
 def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | None,
                     resource: dict[str, Any]) -> None:
-    """The server keeps ``seealso`` links on both records (issue 7, domain.md §4): a
+    """The server keeps ``seealso`` links on both records (issue 7, docs/domain.md §4): a
     ``seealso`` link added to (removed from) this Patient adds (removes) the reverse link on
     the other record, as a new version of it. Only links that changed in this write are
     mirrored, and the other record is written with ``mirror_seealso=False``, so the
@@ -374,7 +400,7 @@ def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: boo
     """Re-evaluate protection for ``patient_id`` (just written) and every Patient connected
     to it through ``Patient.link``; return its own flag.
 
-    The rule (domain.md §3.6, api.md "Access control"): a Patient is protected when its
+    The rule (docs/domain.md §3.6, api.md "Access control"): a Patient is protected when its
     own content protects it (:func:`app.domain.protection.is_protected`: a protection
     label, patient type "Oklar", or anything that rule cannot read), or when any Patient
     connected to it by links — in either direction, at any depth, deleted records
@@ -515,7 +541,7 @@ def _load(stored: StoredPatient) -> dict[str, Any]:
 
 def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
                        resource: dict[str, Any]) -> None:
-    """What a create, update or patch may do to ``Patient.link`` (domain.md §3.5): keep
+    """What a create, update or patch may do to ``Patient.link`` (docs/domain.md §3.5): keep
     ``replaced-by``/``replaces`` as they are — ``$merge``/``$unmerge`` own them — and add a
     ``seealso`` link only to a record that does not contradict this one."""
     check_merge_links_kept(before, resource)
@@ -530,20 +556,20 @@ def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
 
 
 def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
-                 may_dangle: bool) -> None:
+                 may_dangle: bool, pending: frozenset[str]) -> None:
     for position, (target, _type) in enumerate(index.links):
         where = [f"Patient.link[{position}].other"]
         if target == patient_id:
             raise BusinessRuleViolation("A Patient cannot link to itself", expression=where)
         linked = uow.patients.get(target)
-        if linked is None and may_dangle:
+        if linked is None and (may_dangle or target in pending):
             continue  # its own write joins the groups (propagate_protection)
         if linked is None or linked.deleted:
             raise BusinessRuleViolation(
                 f"Patient.link[{position}] points at Patient/{target}, which does not exist",
                 expression=where,
             )
-        # A person linked to a protected identity is protected too (domain.md §3.6).
+        # A person linked to a protected identity is protected too (docs/domain.md §3.6).
         index.protected = index.protected or linked.protected
 
 

@@ -1,7 +1,7 @@
 """``$ihe-pix`` (IHE PIXm ITI-83): the identifiers one person has in given domains.
 
 "Which identifiers does this person have in domain X" — the OID lookup EHR integrations ask
-for (domain.md §4). The person behind a source identifier is every Patient record connected
+for (docs/domain.md §4). The person behind a source identifier is every Patient record connected
 to the records holding it through ``Patient.link`` — ``replaced-by`` up to the main record,
 ``replaces`` and ``seealso`` to the person's other records, transitively, in either
 direction (merges and seealso links are kept on both records, so this is the same group
@@ -119,7 +119,7 @@ def _person(uow: UnitOfWork, holders: list[str], access: Access) -> list[dict[st
         frontier = sorted(found)
     loaded = {p.id: present_dict(orjson.loads(p.resource), p.protected, access)
               for p in uow.patients.get_many(group) if p.resource is not None}
-    # Main record first (domain.md §3.5: records not merged away, best rank), merged-away
+    # Main record first (docs/domain.md §3.5: records not merged away, best rank), merged-away
     # records last.
     order = sorted(loaded, key=lambda pid: (rules.replaced_by(loaded[pid]) is not None,
                                             rules.rank(loaded[pid]), pid))

@@ -1,6 +1,6 @@
 """Generating reserve identities centrally: ``$generate-reserve-id`` and the downtime pack.
 
-domain.md §3.2: "only the central service may create reserve numbers, to avoid duplicates,
+docs/domain.md §3.2: "only the central service may create reserve numbers, to avoid duplicates,
 which would endanger patient safety". Kinds generated here: NRID (§2.2, default) and
 LRID VGR (§2.3); every other kind is refused.
 """
@@ -100,7 +100,7 @@ def generate(engine: Engine, order: ReserveOrder, *, today: date, access: Access
     """Generate ``order.count`` reserve ids and, when asked, the Patients that hold them.
 
     Two transactions, in this order, so that an id counts as used once generated
-    (domain.md §2.2, Inera: "never handed out twice, even if the creating request failed"):
+    (docs/domain.md §2.2, Inera: "never handed out twice, even if the creating request failed"):
 
     1. *Allocate and record*, committed on its own: the (kind, birth date, sex) counter row
        is locked, advanced (NRID rolls over to the next series when one is used up) and
@@ -262,7 +262,7 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
     given = _birth(order.birth_date, "birthDate", today)
     held_value = source.get("birthDate")
     # A Patient's partial birth date (1980, 1980-05) cannot be encoded: for the number it is
-    # an unknown date (NRID has a form for that, domain.md §3.4); the Patient keeps it.
+    # an unknown date (NRID has a form for that, docs/domain.md §3.4); the Patient keeps it.
     partial = isinstance(held_value, str) and _PARTIAL_DATE.match(held_value) is not None
     held = None if partial else _birth(held_value, "patient.birthDate", today)
     if given is not None and (
@@ -284,7 +284,7 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
     if order.gender is not None and held_gender is None:
         fill["gender"] = order.gender
     if birth is None and policy.unknown_birth_date == "minus-120-years":
-        # domain.md §3.4: the alternative policy — today − 120 years, never today itself.
+        # docs/domain.md §3.4: the alternative policy — today − 120 years, never today itself.
         birth = _years_before(today, 120)
         fill["birthDate"] = birth.isoformat()
     if birth is None and kind_code == lrid_vgr.CODE:
@@ -334,7 +334,7 @@ def _take_unused(uow: UnitOfWork, kind_code: str, system: str, who: _Demographic
     A number can exist before the counter reaches it — written by a client or a bulk load
     (NRIDs also come from Inera). Such numbers are logged as used (without a request, so
     an idempotent replay never returns them) and skipped: a generated id is never one that
-    exists (domain.md §3.2).
+    exists (docs/domain.md §3.2).
     """
     fresh: list[str] = []
     while len(fresh) < count:
@@ -349,7 +349,7 @@ def _take_unused(uow: UnitOfWork, kind_code: str, system: str, who: _Demographic
 def _take(uow: UnitOfWork, kind_code: str, who: _Demographics, count: int,
           series_capacity: int | None) -> list[str]:
     """Advance the counter of (kind, birth date, sex) by ``count`` numbers (the row stays
-    locked until commit); a used-up NRID series rolls over to the next (domain.md §2.2)."""
+    locked until commit); a used-up NRID series rolls over to the next (docs/domain.md §2.2)."""
     when = who.birth.isoformat() if who.birth else "unknown"
     key = f"{when}|{_sex_key(who.sex)}"
     state = uow.reserve_ids.advance_counter(kind_code, key, count)
@@ -409,7 +409,7 @@ def _fingerprint(order: ReserveOrder, subject: str | None) -> str:
 
 
 def mark_main_identity(resource: dict[str, Any]) -> None:
-    """``use: official`` on the strongest identifier by domain.md §3.5 (earliest wins a tie);
+    """``use: official`` on the strongest identifier by docs/domain.md §3.5 (earliest wins a tie);
     other identifiers lose ``official``. Identifiers taken over in a merge (``old``) and
     kinds that are never a main identity (LMA) are left alone."""
     candidates = [

@@ -33,11 +33,12 @@ def cli(database, *args: str) -> subprocess.CompletedProcess[str]:
 
 #: Every command api.md names ("Start and test") and the options each must document.
 COMMANDS: dict[tuple[str, ...], set[str]] = {
-    ("load",): {"--batch-size", "--checkpoint", "--resume", "--restart", "--skip"},
+    ("load",): {"--batch-size", "--job", "--checkpoint", "--resume", "--restart", "--skip"},
     ("export",): {"-o", "--output", "--page-size"},
     ("downtime-pack",): {"--women", "--men", "--birth-date", "--family", "--given", "--system",
                          "--request-id", "--csv", "--text"},
     ("db", "upgrade"): set(),
+    ("demo",): {"--size", "--seed"},
     ("reserve-ids", "list"): set(),
     ("profiles",): {"--check"},
     ("match", "fit"): {"-o", "--output", "--sample", "--seed", "--version"},
@@ -111,8 +112,10 @@ def test_load_a_bundle_then_the_patients_are_searchable(database, server, base, 
     assert found["total"] == 5
 
 
-def test_load_resumes_from_its_checkpoint_and_reports_refused_lines(database, server, base,
-                                                                     fhir, tmp_path):
+def test_load_resumes_from_an_earlier_versions_checkpoint_and_reports_refused_lines(
+        database, server, base, fhir, tmp_path):
+    """A checkpoint file of an earlier version is read once (the job has no progress yet),
+    never written; from then on the database's progress counts."""
     family = unique_name("Resume")
     lines = [patient(family, given=f"N{i}", id=f"resume-{family}-{i}") for i in range(6)]
     lines.append(patient(family, identifier=[{"system": "urn:oid:1.2.752.129.2.1.3.1",
@@ -123,12 +126,42 @@ def test_load_resumes_from_its_checkpoint_and_reports_refused_lines(database, se
     done = cli(database, "load", str(source))
     assert done.returncode == 2
     assert "created 2" in done.stdout and "refused 1" in done.stdout
+    assert "7 of 7 done" in done.stdout
     assert "resource 7" in done.stderr and "196512073246" not in done.stderr
-    assert (tmp_path / "patients.ndjson.checkpoint").read_text() == "7"
+    assert (tmp_path / "patients.ndjson.checkpoint").read_text() == "4"
     found = fhir.get(f"{base}/Patient", params={"family": family, "_total": "accurate"}).json()
     assert sorted(e["resource"]["id"][-1] for e in found["entry"]) == ["4", "5"]
+    resumed = cli(database, "load", str(source))
+    assert resumed.returncode == 0
+    assert "created 0, updated 0, refused 0, skipped 0 (7 of 7 done" in resumed.stdout
     again = cli(database, "load", str(source), "--restart")
     assert "created 4, updated 2" in again.stdout
+
+
+def test_a_named_job_resumes_a_file_that_grew(database, server, base, fhir, tmp_path):
+    """--job NAME: the progress belongs to the name, not to the file's content; --skip and
+    --checkpoint still work (the latter deprecated)."""
+    family = unique_name("Grows")
+    source = tmp_path / "patients.ndjson"
+    job = f"grows-{family}"
+    source.write_text("".join(json.dumps(patient(family, given=f"N{i}")) + "\n"
+                              for i in range(3)))
+    first = cli(database, "load", str(source), "--job", job, "--checkpoint",
+                str(tmp_path / "none"))
+    assert first.returncode == 0 and "created 3" in first.stdout, first.stderr
+    assert "--checkpoint is deprecated" in first.stderr
+    with source.open("a") as grown:
+        grown.write("".join(json.dumps(patient(family, given=f"N{i}")) + "\n"
+                            for i in range(3, 5)))
+    second = cli(database, "load", str(source), "--job", job)
+    assert "created 2" in second.stdout and "5 of 5 done" in second.stdout
+    skipped = cli(database, "load", str(source), "--job", f"{job}-again", "--skip", "4")
+    assert "created 1" in skipped.stdout
+    too_long = cli(database, "load", str(source), "--job", "x" * 197)
+    assert too_long.returncode == 2 and "at most 196 characters" in too_long.stderr
+    found = fhir.get(f"{base}/Patient", params={"family": family, "_total": "accurate"}).json()
+    assert sorted(e["resource"]["name"][0]["given"][0] for e in found["entry"]) == [
+        "N0", "N1", "N2", "N3", "N4", "N4"]
 
 
 @pytest.mark.parametrize(("bad", "reason"), [

@@ -24,6 +24,9 @@ FHIR_MEDIA = {"application/fhir+json", "application/fhir+xml"}
 RESOURCE_SCHEMAS = {"Resource", "Patient", "Bundle", "Parameters", "OperationOutcome",
                     "CapabilityStatement"}
 BODY_METHODS = {"post", "put", "patch"}
+#: The health probes (app.http.health_routes) answer in application/health+json, a 503 too,
+#: and negotiate nothing: they are not FHIR routes.
+PROBES = {"/healthz", "/readyz"}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +94,10 @@ def test_every_route_documents_its_responses_with_schemas(document):
                 continue
             names = check_content(document, response.get("content", {}), f"{where} {code}")
             if code[0] in "45":
-                assert names == ["OperationOutcome"] * len(names), f"{where} {code}"
+                error = "Health" if path in PROBES else "OperationOutcome"
+                assert names == [error] * len(names), f"{where} {code}"
+        if path in PROBES:
+            continue
         assert errors
         # Content negotiation and the query-string check run before every /fhir route
         # (api.md "REST": 406; control characters are a 400).
@@ -197,6 +203,8 @@ def exchanges(base: str) -> list[tuple[str, str, requests.Response]]:
         call("/NamingSystem", "get", "/NamingSystem?value=1.2.752.74.9.1")
         call("/SearchParameter/{resource_id}", "get", "/SearchParameter/Patient-patient-group")
         call("/SearchParameter/{resource_id}", "get", "/SearchParameter/no-such")  # 404
+        for probe in sorted(PROBES):
+            done.append((probe, "get", http.get(base.removesuffix("/fhir") + probe)))
     return done
 
 
@@ -230,8 +238,9 @@ def test_the_document_is_valid_and_real_answers_have_documented_statuses_and_sha
         if content is None:
             assert not response.content, where
             continue
-        assert response.headers["Content-Type"].split(";")[0] in content, where
-        samples.append({"where": where, "schema": content["application/fhir+json"]["schema"],
+        media_type = response.headers["Content-Type"].split(";")[0]
+        assert media_type in content, where
+        samples.append({"where": where, "schema": content[media_type]["schema"],
                         "body": response.json()})
     assert {200, 201, 204, 400, 404, 406, 409, 410, 412, 415, 422} <= seen
     result = openapi_check(node, document, [{"schema": s["schema"], "body": s["body"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.support import PNR_SYSTEM, make_pnr, patient
+from tests.support import PNR_SYSTEM, make_pnr, patient, unique_name
 
 
 def post_bundle(http, base, kind, entries):
@@ -153,3 +153,70 @@ def test_references_to_a_conditional_create_that_matched_resolve_to_the_existing
     result = response.json()["entry"]
     assert result[0]["response"]["status"] == "200 OK"
     assert result[1]["resource"]["link"][0]["other"]["reference"] == f"Patient/{existing['id']}"
+
+
+def test_a_link_to_a_later_entry_resolves_and_is_mirrored(base, http):
+    # R4 §3.1.0.11.2: references between entries resolve whatever their order (issue 15).
+    first, second = "urn:uuid:33333333-3333-4333-8333-333333333333", \
+        "urn:uuid:44444444-4444-4444-8444-444444444444"
+    entries = [
+        {"fullUrl": first, "request": {"method": "POST", "url": "Patient"},
+         "resource": patient(pnr=make_pnr(), link=[{"other": {"reference": second},
+                                                     "type": "seealso"}])},
+        {"fullUrl": second, "resource": patient(), "request": {"method": "POST",
+                                                               "url": "Patient"}},
+    ]
+    response = post_bundle(http, base, "transaction", entries)
+    assert response.status_code == 200, response.text
+    created = [entry["resource"]["id"] for entry in response.json()["entry"]]
+    linker = http.get(f"{base}/Patient/{created[0]}").json()
+    target = http.get(f"{base}/Patient/{created[1]}").json()
+    assert linker["link"] == [{"other": {"reference": f"Patient/{created[1]}"},
+                               "type": "seealso"}]
+    assert target["link"] == [{"other": {"reference": f"Patient/{created[0]}"},
+                               "type": "seealso"}]
+    # The response shows each record as the transaction left it, the mirrored link too.
+    assert response.json()["entry"][1]["resource"] == target
+
+
+def test_two_entries_linked_to_each_other_are_created_in_one_transaction(base, http):
+    first, second = "urn:uuid:55555555-5555-4555-8555-555555555555", \
+        "urn:uuid:66666666-6666-4666-8666-666666666666"
+    entries = [
+        {"fullUrl": url, "request": {"method": "POST", "url": "Patient"},
+         "resource": patient(link=[{"other": {"reference": other}, "type": "seealso"}])}
+        for url, other in ((first, second), (second, first))
+    ]
+    response = post_bundle(http, base, "transaction", entries)
+    assert response.status_code == 200, response.text
+    created = [entry["resource"]["id"] for entry in response.json()["entry"]]
+    for own, other in (created, reversed(created)):
+        links = http.get(f"{base}/Patient/{own}").json()["link"]
+        assert links == [{"other": {"reference": f"Patient/{other}"}, "type": "seealso"}]
+
+
+def test_a_link_to_a_later_contradicting_entry_is_refused_and_nothing_is_written(base, http):
+    second = "urn:uuid:77777777-7777-4777-8777-777777777777"
+    family = unique_name()
+    entries = [
+        {"request": {"method": "POST", "url": "Patient"},
+         "resource": patient(family, pnr=make_pnr(), link=[{"other": {"reference": second},
+                                                            "type": "seealso"}])},
+        {"fullUrl": second, "resource": patient(family, pnr=make_pnr()),
+         "request": {"method": "POST", "url": "Patient"}},
+    ]
+    response = post_bundle(http, base, "transaction", entries)
+    assert response.status_code == 422, response.text
+    assert http.get(f"{base}/Patient", params={"family": family}).json()["total"] == 0
+
+
+def test_a_conditional_patch_entry_patches_the_match(base, http):
+    pnr = make_pnr()
+    http.post(f"{base}/Patient", json=patient(pnr=pnr))
+    operations = [{"op": "replace", "path": "/gender", "value": "other"}]
+    entries = [{"request": {"method": "PATCH", "url": f"Patient?identifier={PNR_SYSTEM}|{pnr}"},
+                "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                             "data": base64.b64encode(json.dumps(operations).encode()).decode()}}]
+    response = post_bundle(http, base, "transaction", entries)
+    assert response.status_code == 200, response.text
+    assert response.json()["entry"][0]["resource"]["gender"] == "other"

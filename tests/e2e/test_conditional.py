@@ -64,3 +64,28 @@ def test_an_inactive_patient_does_not_block_its_identifier(base, http):
     assert both["total"] == 2
     active = http.get(f"{base}/Patient", params={"identifier": pnr, "active": "true"}).json()
     assert active["total"] == 1
+
+
+def test_conditional_patch_patches_the_one_match(base, http):
+    pnr = make_pnr()
+    created = http.post(f"{base}/Patient", json=patient(pnr=pnr)).json()
+    response = http.patch(f"{base}/Patient", params={"identifier": f"{PNR_SYSTEM}|{pnr}"},
+                          json=[{"op": "replace", "path": "/gender", "value": "other"}],
+                          headers={"Content-Type": "application/json-patch+json"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["id"], response.json()["gender"]) == (created["id"], "other")
+    assert response.headers["ETag"] == 'W/"2"'
+
+
+def test_conditional_patch_matching_nothing_is_404_and_several_412(base, http):
+    family = unique_name()
+    operations = [{"op": "replace", "path": "/gender", "value": "other"}]
+    headers = {"Content-Type": "application/json-patch+json"}
+    none = http.patch(f"{base}/Patient", params={"family": family}, json=operations,
+                      headers=headers)
+    assert (none.status_code, none.json()["issue"][0]["code"]) == (404, "not-found")
+    for _ in range(2):
+        http.post(f"{base}/Patient", json=patient(family=family))
+    several = http.patch(f"{base}/Patient", params={"family": family}, json=operations,
+                         headers=headers)
+    assert several.status_code == 412

@@ -132,3 +132,19 @@ def test_plain_json_content_type_is_accepted_too(base):
                              headers={"Accept": "application/json"})
     assert response.status_code == 201
     assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_create_ignores_the_id_in_the_body_even_a_malformed_one(base, http):
+    # FHIR R4 §3.1.0.8: the server assigns the id of a created resource.
+    for sent in ("not a valid id!", "x" * 100, 42):
+        response = http.post(f"{base}/Patient", json=patient(id=sent))
+        assert response.status_code == 201, response.text
+        assert response.json()["id"] != sent
+
+
+def test_a_merge_patch_body_gets_415_naming_json_patchs_media_type(base, http):
+    created = http.post(f"{base}/Patient", json=patient()).json()
+    response = http.patch(f"{base}/Patient/{created['id']}", data=b'{"gender": "other"}',
+                          headers={"Content-Type": "application/merge-patch+json"})
+    assert response.status_code == 415
+    assert "application/json-patch+json" in response.json()["issue"][0]["diagnostics"]

@@ -65,13 +65,32 @@ class MatchRecord:
 
 def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     """Build the matching view of a (validated, identifier-normalised) Patient dict."""
+    birth = resource.get("birthDate")
+    birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
+    identifiers = _identifiers(resource.get("identifier") or [])
+    from_number = identifiers.pop("birth_from_number")
+    gender = resource.get("gender")
+    return MatchRecord(
+        id=resource.get("id"),
+        **_names(resource.get("name") or []),
+        birth=birth_key or from_number,
+        sex=gender if gender in ("male", "female") else None,
+        **_places(resource.get("address") or []),
+        **_telecom(resource.get("telecom") or []),
+        **identifiers,
+    )
+
+
+def _names(names: list[dict[str, Any]]) -> dict[str, Any]:
+    """Family names (joined and spaced forms of a double name) and their tokens, given names
+    as nickname-mapped keys and as typed; a name of use ``old`` only when nothing else."""
     # Dicts as insertion-ordered sets: the first spelling stays first, and no membership
     # test in a list per name (issue 14: quadratic in the number of names).
     family: dict[str, None] = {}
     family_tokens: set[str] = set()
     given: dict[str, None] = {}
     given_forms: dict[str, None] = {}
-    for name in resource.get("name") or []:
+    for name in names:
         if name.get("use") == "old" and family:
             continue
         tokens = [spelling_key(t) for t in name_tokens(name.get("family"))]
@@ -82,35 +101,48 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
             given_tokens = name_tokens(part)
             given.update(dict.fromkeys(given_key(token) for token in given_tokens))
             given_forms.update(dict.fromkeys(spelling_key(token) for token in given_tokens))
-    birth = resource.get("birthDate")
-    birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
-    gender = resource.get("gender")
+    return {"family": tuple(family), "family_tokens": frozenset(family_tokens),
+            "given": tuple(given), "given_forms": tuple(given_forms)}
+
+
+def _places(addresses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Postal codes, street lines, cities and counties (district and state)."""
     postal: set[str] = set()
     lines: list[str] = []
     cities: set[str] = set()
     counties: set[str] = set()
-    for address in resource.get("address") or []:
+    for address in addresses:
         if code := postal_key(address.get("postalCode")):
             postal.add(code)
-        line = text_key(" ".join(p for p in address.get("line") or [] if isinstance(p, str)))
-        if line:
+        if line := text_key(" ".join(p for p in address.get("line") or []
+                                     if isinstance(p, str))):
             lines.append(line)
         if city := text_key(address.get("city")):
             cities.add(city)
-        for part in ("district", "state"):
-            if county := text_key(address.get(part)):
-                counties.add(county)
-    phones: set[str] = set()
-    emails: set[str] = set()
-    for point in resource.get("telecom") or []:
-        if point.get("system") in ("phone", "sms") and (phone := phone_key(point.get("value"))):
-            phones.add(phone)
-        elif point.get("system") == "email" and (email := email_key(point.get("value"))):
-            emails.add(email)
+        counties.update(county for part in ("district", "state")
+                        if (county := text_key(address.get(part))))
+    return {"postal": frozenset(postal), "lines": tuple(lines), "cities": frozenset(cities),
+            "counties": frozenset(counties)}
+
+
+def _telecom(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """Telephone numbers (phone and sms) and e-mail addresses."""
+    phones = {phone for point in points if point.get("system") in ("phone", "sms")
+              and (phone := phone_key(point.get("value")))}
+    emails = {email for point in points if point.get("system") == "email"
+              and (email := email_key(point.get("value")))}
+    return {"phones": frozenset(phones), "emails": frozenset(emails)}
+
+
+def _identifiers(idents: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every (system, value), those of known kinds, the person numbers by kind, and under
+    ``birth_from_number`` the first date a current number of a known kind carries (only a
+    default for an absent birthDate, domain.md §2.1)."""
     identifiers: set[tuple[str, str]] = set()
     known: set[tuple[str, str]] = set()
     numbers: dict[str, set[str]] = {}
-    for ident in resource.get("identifier") or []:
+    birth_from_number: str | None = None
+    for ident in idents:
         system, value = ident.get("system") or "", ident.get("value")
         if not value:
             continue
@@ -119,34 +151,24 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
         if kind is None:
             continue
         known.add((system, value))
-        if birth_key is None and ident.get("use") != "old":
-            # The number's date is only a default for an absent birthDate (domain.md §2.1).
-            try:
-                described = kind.describe(value).birth_date
-            except Exception:  # noqa: BLE001 - an undescribable value just gives no date
-                described = None
-            if described is not None:
-                birth_key = f"{described:%Y%m%d}"
-        if kind.CODE in PERSON_NUMBER_KINDS and ident.get("use") != "old":
+        if ident.get("use") == "old":
+            continue
+        if birth_from_number is None:
+            birth_from_number = _number_date(kind, value)
+        if kind.CODE in PERSON_NUMBER_KINDS:
             numbers.setdefault(kind.CODE, set()).add(value)
-    return MatchRecord(
-        id=resource.get("id"),
-        family=tuple(family),
-        family_tokens=frozenset(family_tokens),
-        given=tuple(given),
-        given_forms=tuple(given_forms),
-        birth=birth_key,
-        sex=gender if gender in ("male", "female") else None,
-        postal=frozenset(postal),
-        lines=tuple(lines),
-        cities=frozenset(cities),
-        counties=frozenset(counties),
-        phones=frozenset(phones),
-        emails=frozenset(emails),
-        identifiers=frozenset(identifiers),
-        person_numbers={k: frozenset(v) for k, v in numbers.items()},
-        known_identifiers=frozenset(known),
-    )
+    return {"identifiers": frozenset(identifiers), "known_identifiers": frozenset(known),
+            "person_numbers": {k: frozenset(v) for k, v in numbers.items()},
+            "birth_from_number": birth_from_number}
+
+
+def _number_date(kind: Any, value: str) -> str | None:
+    """YYYYMMDD of the date a number of a known kind carries, if any."""
+    try:
+        described = kind.describe(value).birth_date
+    except Exception:  # noqa: BLE001 - an undescribable value just gives no date
+        return None
+    return None if described is None else f"{described:%Y%m%d}"
 
 
 #: Fields stored as sorted lists (sets) and as lists in order (tuples) by

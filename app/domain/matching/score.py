@@ -34,6 +34,7 @@ GRADES = ("certain", "probable", "possible", "certainly-not")
 #: The score of a candidate a rule caps at ``possible`` is at most this.
 CAPPED_SCORE = 0.5
 
+
 @dataclass(frozen=True)
 class Evidence:
     """One feature's part in a score."""
@@ -58,11 +59,6 @@ class Assessment:
     evidence: tuple[Evidence, ...]
     identifier: str | None  # "known", "opaque", "contradiction" or None
     rules: tuple[str, ...] = ()
-
-    @property
-    def levels(self) -> dict[str, str | None]:
-        """The level every feature reached."""
-        return {e.feature: e.level for e in self.evidence}
 
 
 _AGREES = frozenset({"exact", "household"})
