@@ -46,7 +46,7 @@ TRAINING_SIZE = 100_000
 TRAINING_QUERIES = 4_000
 #: The probable threshold leaves at most this share of false certain/probable on training.
 MAX_FALSE_SURE = 0.004
-POSSIBLE = 0.02
+POSSIBLE = 0.005
 
 
 def main() -> None:

@@ -184,7 +184,3 @@ def _single(ranked: list[tuple[Assessment, CandidateRow]]
         return []
     return ranked[:1]
 
-
-def resource_of(result: MatchResult) -> dict[str, Any]:
-    loaded: dict[str, Any] = orjson.loads(result.resource)
-    return loaded

@@ -36,7 +36,7 @@ def withheld_key(key: str) -> bool:
 
 
 def _names(record: MatchRecord) -> tuple[list[str], list[str]]:
-    families = [f.replace(" ", "") for f in record.family[:2]] or []
+    families = [f.replace(" ", "") for f in record.family[:2]]
     families += [token for token in sorted(record.family_tokens) if token not in families]
     return families[:3], list(record.given[:2])
 
@@ -103,7 +103,10 @@ def birth_variants(birth: str) -> list[str]:
     day = date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
     for delta in range(1, NEAR_DAYS + 1):
         for sign in (-1, 1):
-            variants.append(f"{day + timedelta(days=sign * delta):%Y%m%d}")
+            try:
+                variants.append(f"{day + timedelta(days=sign * delta):%Y%m%d}")
+            except OverflowError:  # a day beside 0001-01-01 or 9999-12-31
+                continue
     return variants
 
 

@@ -15,6 +15,7 @@ postal code and city are one fact, not three, and a dwelling is shared by a hous
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ class Agreement:
 
 
 MISSING = Agreement(None)
+_NUMBER = re.compile(r"\d+")
 
 
 def _best_jw(left: Iterable[str], right: Iterable[str]) -> float:
@@ -84,13 +86,22 @@ def given_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     typo / similar / swapped / else. The term is the shared given name."""
     if not q.given or not c.given:
         return MISSING
-    if q.given[0] == c.given[0]:
-        return Agreement("exact", q.given[0])
-    if shared := [name for name in q.given if name in c.given]:
+    if q.given[0] == c.given[0] or _joined(q) == c.given[0] or _joined(c) == q.given[0]:
+        return Agreement("exact", c.given[0])
+    shared = [name for name in q.given if name in c.given]
+    if shared and (q.given[0] in c.given or c.given[0] in q.given):
+        # One side's first given name is among the other's: a second name used, one left
+        # out, or the order swapped. Two different first names that share a second one
+        # (Anna Maria and Eva Maria) are two people.
         return Agreement("token", shared[0])
     if _swapped(q, c):
         return Agreement("swapped", c.given[0])
     return Agreement(_similarity(_first_given(q), _first_given(c)))
+
+
+def _joined(record: MatchRecord) -> str | None:
+    """The first two given names as one (Anna Karin written for Anna-Karin)."""
+    return "".join(record.given_forms[:2]) if len(record.given_forms) > 1 else None
 
 
 def _first_given(record: MatchRecord) -> tuple[str, ...]:
@@ -138,8 +149,7 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     has_c = c.lines or c.postal or c.cities or c.counties or c.phones or c.emails
     if not has_q or not has_c:
         return MISSING
-    same_area = not (q.postal and c.postal) or bool(q.postal & c.postal) or bool(
-        q.cities & c.cities)
+    same_area = bool(q.postal & c.postal) or bool(q.cities & c.cities)
     if (q.phones & c.phones) or (q.emails & c.emails) or (same_area and _same_street(q, c)):
         return Agreement("household")
     if shared := sorted(q.postal & c.postal):
@@ -154,11 +164,14 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
 
 
 def _same_street(q: MatchRecord, c: MatchRecord) -> bool:
+    """The same street address: equal lines, or lines alike in their words (a misspelt
+    street name) whose numbers — house number, flat number — are all the same."""
     if not q.lines or not c.lines:
         return False
     if set(q.lines) & set(c.lines):
         return True
-    return max(token_set_ratio(a, b) for a in q.lines for b in c.lines) >= 90
+    return any(_NUMBER.findall(a) == _NUMBER.findall(b) and token_set_ratio(a, b) >= 90
+               for a in q.lines for b in c.lines)
 
 
 Comparator = Callable[[MatchRecord, MatchRecord], Agreement]

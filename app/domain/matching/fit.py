@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from app.domain.matching.blocking import MemoryIndex
 from app.domain.matching.features import FEATURES, TERM_FREQUENCY, Agreement, compare
-from app.domain.matching.model import FLOOR, Frequencies, Model
+from app.domain.matching.model import FLOOR, GIVEN_FORMS, Frequencies, Model
 from app.domain.matching.record import MatchRecord
 from app.domain.matching.score import weigh
 
@@ -51,6 +51,13 @@ DEFAULT_HOUSEHOLD_U: dict[str, dict[str, float]] = {
     "birth": {"exact": 0.03, "transposed": 0.001, "typo": 0.01, "near": 0.001, "year": 0.05,
               "else": 0.908},
 }
+#: Expert u of the place levels, for data that lacks a field (no county: a county agreement
+#: must not then count as rare as a shared household).
+DEFAULT_U: dict[str, dict[str, float]] = {
+    "place": {"household": 1e-5, "postal": 2e-3, "city": 0.03, "county": 0.1, "else": 0.868},
+}
+#: Weight, in random pairs, of :data:`DEFAULT_U`.
+U_PRIOR_PAIRS = 1000.0
 #: Weight, in pairs, of :data:`DEFAULT_HOUSEHOLD_U` in the household estimate.
 HOUSEHOLD_PRIOR_PAIRS = 100.0
 #: Weight, in pairs, of the base model's m in the EM estimate (a Dirichlet prior). Heavy: a
@@ -71,12 +78,13 @@ HOUSEHOLD_FEATURES = ("family", "given", "birth")
 
 def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, Frequencies]:
     """How many records hold each family name, given name, postal code and city."""
-    counts: dict[str, Counter[str]] = {name: Counter() for name in set(TERM_FREQUENCY.values())}
+    tables = set(TERM_FREQUENCY.values()) | {GIVEN_FORMS}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in tables}
     totals: Counter[str] = Counter()
     for record in records:
         for table, terms in (("family", set(record.family) | record.family_tokens),
                              ("given", set(record.given)), ("postal", record.postal),
-                             ("city", record.cities)):
+                             ("city", record.cities), (GIVEN_FORMS, set(record.given_forms))):
             if terms:
                 totals[table] += 1
                 counts[table].update(terms)
@@ -139,17 +147,21 @@ def estimate_u(records: Sequence[MatchRecord], rng: random.Random,
         for feature, agreement in compare(records[a], records[b]).items():
             if agreement.level is not None:
                 counted[feature][agreement.level] += 1
-    return {feature: _shares(counts, FEATURES[feature][1]) for feature, counts in counted.items()}
+    return {feature: _shares(counts, FEATURES[feature][1], prior=DEFAULT_U.get(feature),
+                             weight=U_PRIOR_PAIRS if feature in DEFAULT_U else 0.0)
+            for feature, counts in counted.items()}
 
 
 def _shares(counts: Counter[str], levels: Sequence[str], *,
             prior: dict[str, float] | None = None, weight: float = 0.0) -> dict[str, float]:
     """Level frequencies with ``weight`` observations' worth of ``prior`` (or one count per
-    level when there is no prior)."""
+    level when there is no prior). A level the data never reached keeps its prior value:
+    data without a field (no county anywhere) cannot say how often it agrees."""
     pseudo = prior or dict.fromkeys(levels, 1.0 / len(levels))
     weight = weight or float(len(levels))
     total = sum(counts.values()) + weight
-    return {level: max((counts[level] + weight * pseudo[level]) / total, FLOOR)
+    return {level: max(pseudo[level] if prior and not counts[level]
+                       else (counts[level] + weight * pseudo[level]) / total, FLOOR)
             for level in levels}
 
 

@@ -46,6 +46,15 @@ FORMAT = 1
 FLOOR = 1e-7
 #: Below this mean number of records sharing a household, a population has no households.
 HOUSEHOLD_MIN = 0.1
+#: Term tables of places: a term missing from them is weighed as the level's typical term
+#: (a name missing from the name tables is rare, and weighed so).
+AREA_TABLES = frozenset({"postal", "city"})
+#: A given name held by at least this share of the records is a name parents give: two
+#: different such names (Maja and Maria, Ella and Elsa) are two people, not a nickname or
+#: a typing error (app.domain.matching.score).
+COMMON_GIVEN_SHARE = 2e-4
+#: The term table of given names as typed (before nicknames are mapped).
+GIVEN_FORMS = "given_form"
 
 
 class ModelError(ValueError):
@@ -87,7 +96,7 @@ class Model:
     #: regional population, and a test or demo database of a few records is a sample of one
     #: (else with N = 5 a shared telephone would be weak evidence and any namesake certain).
     min_population: int = 10_000
-    #: The capping rules in force (app.domain.matching.score.RULES): a population policy.
+    #: The capping rules in force (app.domain.matching.rules.RULES): a population policy.
     rules: tuple[str, ...] = ()
     description: str = ""
     fitted: dict[str, Any] = field(default_factory=dict)
@@ -100,8 +109,14 @@ class Model:
         assert level is not None
         m = self.m[feature][level]
         table = TERM_FREQUENCY.get((feature, level))
-        if household and level in self.household_u.get(feature, {}):
+        if household and level != "swapped" and level in self.household_u.get(feature, {}):
             u = self.household_u[feature][level]
+        elif level == "swapped" and agreement.term is not None:
+            # A name in the other name field: as common as it is in either field.
+            u = max(self.frequencies["family"].share(agreement.term),
+                    self.frequencies["given"].share(agreement.term))
+        elif table in AREA_TABLES and agreement.term not in self.frequencies[table].terms:
+            u = self.u[feature][level]  # a postal code or city the fit never saw: typical
         elif table is not None and agreement.term is not None:
             u = self.frequencies[table].share(agreement.term)
         elif feature == "place" and level == "household":
@@ -109,6 +124,13 @@ class Model:
         else:
             u = self.u[feature][level]
         return math.log2(max(m, FLOOR) / min(max(u, FLOOR), 1.0))
+
+    def common_given_name(self, form: str) -> bool:
+        """Whether ``form`` (a given name's spelling key, as typed) is a name in its own
+        right: held by at least :data:`COMMON_GIVEN_SHARE` of the records."""
+        table = self.frequencies.get(GIVEN_FORMS)
+        return table is not None and table.terms.get(form, 0) / max(
+            table.records, 1) >= COMMON_GIVEN_SHARE
 
     @property
     def has_households(self) -> bool:
@@ -152,7 +174,8 @@ def model_from_dict(data: dict[str, Any]) -> Model:
     if data.get("format") != FORMAT:
         raise ModelError(f"model format {data.get('format')!r} is not {FORMAT}")
     try:
-        m, u = data["m"], data["u"]
+        m = {feature: dict(levels) for feature, levels in data["m"].items()}
+        u = data["u"]
         for feature, (_, levels) in FEATURES.items():
             for level in levels:
                 for name, table in (("m", m), ("u", u)):
@@ -168,6 +191,16 @@ def model_from_dict(data: dict[str, Any]) -> Model:
         missing = set(TERM_FREQUENCY.values()) - frequencies.keys()
         if missing:
             raise ModelError(f"no term frequencies for {', '.join(sorted(missing))}")
+        ranges = {"in_database": (data["in_database"], 0.0, 1.0),
+                  "calibration.slope": (data["calibration"]["slope"], 0.0, math.inf),
+                  "thresholds.possible": (data["thresholds"]["possible"], 0.0, 1.0),
+                  "thresholds.probable": (data["thresholds"]["probable"],
+                                          data["thresholds"]["possible"], 1.0)}
+        for name, (value, low, high) in ranges.items():
+            if not (isinstance(value, int | float) and low < value <= high):
+                raise ModelError(f"{name} = {value!r} is not in ({low}, {high}]")
+        if int(data.get("min_population", 10_000)) < 1:
+            raise ModelError("min_population must be at least 1")
         rules = tuple(str(rule) for rule in data.get("rules", ()))
         if unknown := [rule for rule in rules if rule not in RULES]:
             raise ModelError(f"unknown rules {', '.join(unknown)}")

@@ -18,13 +18,14 @@ from app.domain.matching.normalise import (
     text_key,
 )
 from app.identity import kind_for_system
+from app.identity.base import IdentityKind
 
 #: Kinds whose values are one person's lifelong number: a different value is evidence
 #: against (domain.md §2.1).
 PERSON_NUMBER_KINDS = frozenset({"pnr", "snr"})
 #: Version of :func:`encode_record`'s output. Bump it whenever the normalisation or the
 #: fields change: stored records of another version are then rebuilt from the Patient.
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,10 @@ def _names(names: list[dict[str, Any]]) -> dict[str, Any]:
             family_tokens.update(tokens)
         for part in name.get("given") or []:
             given_tokens = name_tokens(part)
+            if len(given_tokens) > 1 and not given:
+                # A hyphenated first given name is one name: Anna-Karin is not Anna-Lena.
+                whole = "".join(spelling_key(token) for token in given_tokens)
+                given[whole] = given_forms[whole] = None
             given.update(dict.fromkeys(given_key(token) for token in given_tokens))
             given_forms.update(dict.fromkeys(spelling_key(token) for token in given_tokens))
     return {"family": tuple(family), "family_tokens": frozenset(family_tokens),
@@ -143,9 +148,9 @@ def _identifiers(idents: list[dict[str, Any]]) -> dict[str, Any]:
     numbers: dict[str, set[str]] = {}
     birth_from_number: str | None = None
     for ident in idents:
-        system, value = ident.get("system") or "", ident.get("value")
-        if not value:
-            continue
+        system, value = ident.get("system"), ident.get("value")
+        if not value or not system:
+            continue  # an identifier without its system says nothing about identity
         identifiers.add((system, value))
         kind = kind_for_system(system)
         if kind is None:
@@ -162,7 +167,7 @@ def _identifiers(idents: list[dict[str, Any]]) -> dict[str, Any]:
             "birth_from_number": birth_from_number}
 
 
-def _number_date(kind: Any, value: str) -> str | None:
+def _number_date(kind: IdentityKind, value: str) -> str | None:
     """YYYYMMDD of the date a number of a known kind carries, if any."""
     try:
         described = kind.describe(value).birth_date

@@ -12,10 +12,12 @@
   probability, which is the score; the model's thresholds turn it into ``probable`` /
   ``possible``.
 * Rules that no sum of independent weights can express cap the grade at ``possible``
-  (:data:`RULES`, those the model lists): in a Swedish population a given name or a birth
-  date that differs beyond a typing error belongs to another person — a twin, a sibling, a
-  parent of the same name, a namesake — far more often than to the same person written
-  wrongly. Which rules hold is a property of the population, so the model file lists them.
+  unless an identifier of a known kind is shared (:data:`RULES`, those the model lists):
+  in a Swedish population a given name or a birth date that differs beyond a typing error
+  belongs to another person — a twin, a sibling, a parent of the same name, a namesake —
+  far more often than to the same person written wrongly. Which rules hold is a property of
+  the population, so the model file lists them. Two given names one letter apart that are
+  both names parents give (:func:`other_given_name`) differ.
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ _SAME_GIVEN = frozenset({"exact", "token", "typo", "swapped"})
 _SAME_BIRTH = frozenset({"exact", "transposed", "typo", "near"})
 
 
+def other_given_name(query: MatchRecord, candidate: MatchRecord,
+                     levels: dict[str, Agreement], model: Model) -> bool:
+    """Whether first given names one letter apart (Ella and Elsa, Alva and Alma, Saga and
+    Sara) are two names parents give in their own right: then they are two people — twins
+    and sisters are named so — not one person written with a typing error. A typing error
+    that makes no name (Anan for Anna) stays one. Nicknames of the table (Lena for Helena)
+    stay one name: parents do not give twins two forms of one name."""
+    if levels["given"].level != "typo" or not query.given_forms or not candidate.given_forms:
+        return False
+    typed, stored = query.given_forms[0], candidate.given_forms[0]
+    return typed != stored and model.common_given_name(typed) and (
+        model.common_given_name(stored))
+
+
 def relatives(levels: dict[str, Agreement], model: Model) -> bool:
     """Whether the pair looks like two members of one household: they share a street
     address, telephone or e-mail, but their given names or birth dates differ (a sibling, a
@@ -119,6 +135,8 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, populati
     ``use_contact=False`` ignores address and telecom (a protected candidate seen by a caller
     without access)."""
     levels = compare(query, candidate, use_contact=use_contact)
+    if other_given_name(query, candidate, levels, model):
+        levels["given"] = Agreement("similar")
     evidence = weigh(levels, model, population, use_contact=use_contact)
     bits = model.prior_bits(population) + sum(e.bits for e in evidence)
     contradiction = any(
@@ -144,7 +162,11 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, populati
         probability = 0.0  # known not to be the person, however much else agrees
     elif identifier == "known" and not demographic_conflict:
         grade = "certain"
-    elif rules and identifier is None:
+    elif identifier == "known":
+        # The same number of a known kind, other demographics: never hidden from the clerk
+        # (creating the person would fail on that number).
+        grade = "probable" if probability >= model.probable else "possible"
+    elif rules:
         probability = min(probability, CAPPED_SCORE)
         grade = "possible" if probability >= model.possible else None
     elif probability >= model.probable:
