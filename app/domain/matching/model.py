@@ -46,7 +46,7 @@ FORMAT = 1
 FLOOR = 1e-7
 #: Below this mean number of records sharing a household, a population has no households.
 HOUSEHOLD_MIN = 0.1
-#: Term tables of places: a term missing from them is weighed as the level's typical term
+#: Term tables of places: a term missing from them is weighed as their typical term
 #: (a name missing from the name tables is rare, and weighed so).
 AREA_TABLES = frozenset({"postal", "city"})
 #: A given name held by at least this share of the records is a name parents give: two
@@ -71,6 +71,12 @@ class Frequencies:
     def share(self, term: str) -> float:
         """The share of records holding ``term`` (an unlisted term counts as held by one)."""
         return max(self.terms.get(term, 1), 1) / max(self.records, 1)
+
+    @cached_property
+    def median_share(self) -> float:
+        """The share of a typical listed term (one held by one record when none is)."""
+        counts = sorted(self.terms.values())
+        return (counts[len(counts) // 2] if counts else 1) / max(self.records, 1)
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,9 @@ class Model:
             u = max(self.frequencies["family"].share(agreement.term),
                     self.frequencies["given"].share(agreement.term))
         elif table in AREA_TABLES and agreement.term not in self.frequencies[table].terms:
-            u = self.u[feature][level]  # a postal code or city the fit never saw: typical
+            # A postal code or city the fit never saw (or saw once): weighed as a typical
+            # one, not as unique — the shipped model never saw a real postal code.
+            u = self.frequencies[table].median_share
         elif table is not None and agreement.term is not None:
             u = self.frequencies[table].share(agreement.term)
         elif feature == "place" and level == "household":
