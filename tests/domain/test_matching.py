@@ -359,10 +359,13 @@ def test_a_household_is_one_street_address_in_one_place():
     def level(a: dict[str, Any], b: dict[str, Any]) -> str | None:
         return compare(rec(**a), rec(**b))["place"].level
 
+    # Neighbours: the same street, another house or flat number.
     assert level(place("Storgatan 3", "Göteborg", "41255"),
-                 place("Storgatan 5", "Göteborg", "41255")) == "postal"
+                 place("Storgatan 5", "Göteborg", "41255")) == "street"
     assert level(place("Storgatan 12 lgh 1102", "Göteborg"),
-                 place("Storgatan 12 lgh 1204", "Göteborg")) == "city"
+                 place("Storgatan 12 lgh 1204", "Göteborg")) == "street"
+    assert level(place("Kyrkogatan 12", "Göteborg", "41255"),
+                 place("Storgatan 12", "Göteborg", "41255")) == "postal"
     assert level(place("Storgatan 12", "Umeå"), place("Storgatan 12", "Göteborg")) == "else"
     assert level(place("Storgatan 12", "Göteborg"), place("Storgatn 12", "Göteborg")) == (
         "household")

@@ -18,7 +18,8 @@ LEVEL_NAMES = {
     "similar": "similar spelling", "swapped": "given and family name swapped",
     "transposed": "day and month swapped", "near": "within a week", "year": "same year only",
     "household": "same household (street address, telephone or e-mail)",
-    "postal": "same postal code", "city": "same city", "county": "same county",
+    "street": "same street, another house or flat number", "postal": "same postal code",
+    "city": "same city", "county": "same county",
     "else": "different",
 }
 IDENTIFIER_TEXT = {

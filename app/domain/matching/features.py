@@ -142,9 +142,10 @@ def sex_level(q: MatchRecord, c: MatchRecord) -> Agreement:
 
 
 def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
-    """household (same street address, telephone or e-mail) / postal (same postal code,
-    term: the code) / city (term: the city) / county / else; missing when either side has
-    no address or contact data."""
+    """household (same street address, telephone or e-mail) / street (the same street in the
+    same or a like-spelt place, another house or flat number: a neighbour, or a mistyped
+    number) / postal (same postal code, term: the code) / city (term: the city) / county /
+    else; missing when either side has no address or contact data."""
     has_q = q.lines or q.postal or q.cities or q.counties or q.phones or q.emails
     has_c = c.lines or c.postal or c.cities or c.counties or c.phones or c.emails
     if not has_q or not has_c:
@@ -152,6 +153,8 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     same_area = bool(q.postal & c.postal) or bool(q.cities & c.cities)
     if (q.phones & c.phones) or (q.emails & c.emails) or (same_area and _same_street(q, c)):
         return Agreement("household")
+    if _same_street_name(q, c) and (same_area or _near_area(q, c)):
+        return Agreement("street")
     if shared := sorted(q.postal & c.postal):
         return Agreement("postal", shared[0])
     if shared := sorted(q.cities & c.cities):
@@ -161,6 +164,20 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     if q.counties & c.counties:
         return Agreement("county")
     return Agreement("else")
+
+
+def _same_street_name(q: MatchRecord, c: MatchRecord) -> bool:
+    """Street lines alike in their words, whatever their numbers."""
+    names_q = [_NUMBER.sub("", line).strip() for line in q.lines]
+    names_c = [_NUMBER.sub("", line).strip() for line in c.lines]
+    return any(a and b and token_set_ratio(a, b) >= 90 for a in names_q for b in names_c)
+
+
+def _near_area(q: MatchRecord, c: MatchRecord) -> bool:
+    """Postal codes one character apart, or city names spelt alike."""
+    return any(len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+               for a in q.postal for b in c.postal) or (
+        bool(q.cities and c.cities) and _best_jw(q.cities, c.cities) >= 0.9)
 
 
 def _same_street(q: MatchRecord, c: MatchRecord) -> bool:
@@ -182,7 +199,7 @@ FEATURES: dict[str, tuple[Comparator, tuple[str, ...]]] = {
     "given": (given_level, ("exact", "token", "typo", "similar", "swapped", "else")),
     "birth": (birth_level, ("exact", "transposed", "typo", "near", "year", "else")),
     "sex": (sex_level, ("exact", "else")),
-    "place": (place_level, ("household", "postal", "city", "county", "else")),
+    "place": (place_level, ("household", "street", "postal", "city", "county", "else")),
 }
 #: Levels whose weight depends on the shared term's frequency, and the frequency table used.
 TERM_FREQUENCY: dict[tuple[str, str], str] = {

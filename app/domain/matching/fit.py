@@ -40,7 +40,8 @@ DEFAULT_M: dict[str, dict[str, float]] = {
     "birth": {"exact": 0.93, "transposed": 0.015, "typo": 0.03, "near": 0.01, "year": 0.005,
               "else": 0.01},
     "sex": {"exact": 0.99, "else": 0.01},
-    "place": {"household": 0.6, "postal": 0.05, "city": 0.1, "county": 0.02, "else": 0.23},
+    "place": {"household": 0.6, "street": 0.03, "postal": 0.05, "city": 0.1, "county": 0.02,
+              "else": 0.2},
 }
 #: Expert values of the household correction: how often two members of one household agree.
 DEFAULT_HOUSEHOLD_U: dict[str, dict[str, float]] = {
@@ -54,7 +55,8 @@ DEFAULT_HOUSEHOLD_U: dict[str, dict[str, float]] = {
 #: Expert u of the place levels, for data that lacks a field (no county: a county agreement
 #: must not then count as rare as a shared household).
 DEFAULT_U: dict[str, dict[str, float]] = {
-    "place": {"household": 1e-5, "postal": 2e-3, "city": 0.03, "county": 0.1, "else": 0.868},
+    "place": {"household": 1e-5, "street": 2e-4, "postal": 2e-3, "city": 0.03, "county": 0.1,
+              "else": 0.8678},
 }
 #: Weight, in random pairs, of :data:`DEFAULT_U`.
 U_PRIOR_PAIRS = 1000.0

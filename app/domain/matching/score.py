@@ -64,8 +64,8 @@ class Assessment:
 
 
 _AGREES = frozenset({"exact", "household"})
-_PARTLY = frozenset({"token", "typo", "transposed", "near", "swapped", "postal", "city",
-                     "county"})
+_PARTLY = frozenset({"token", "typo", "transposed", "near", "swapped", "street", "postal",
+                     "city", "county"})
 
 
 def _outcome(level: str | None, used: bool) -> str:
