@@ -377,6 +377,7 @@ def test_identifiers_bypass_the_rules_only_when_of_a_known_kind():
     stored = rec(family="Wikström", given="Anna", birth="2001-04-17",
                  identifier=[{"system": "urn:oid:1.2.3", "value": "1"}])
     assert assess(twin, stored).grade in (None, "possible")
+    assert "capped at possible" in explanation(assess(twin, stored))
     systemless = rec(identifier=[{"value": "1"}])
     assert systemless.identifiers == frozenset()
     number = [{"system": PNR, "value": "196512073245"}]

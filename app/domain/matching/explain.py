@@ -45,6 +45,5 @@ def explanation(result: Assessment) -> str:
         parts.append(IDENTIFIER_TEXT[result.identifier])
     text = "; ".join(parts)
     for rule in result.rules:
-        if result.identifier is None:
-            text += f"; capped at possible: {RULES[rule][0]}"
+        text += f"; capped at possible: {RULES[rule][0]}"
     return text

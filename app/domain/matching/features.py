@@ -153,13 +153,14 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     same_area = bool(q.postal & c.postal) or bool(q.cities & c.cities)
     if (q.phones & c.phones) or (q.emails & c.emails) or (same_area and _same_street(q, c)):
         return Agreement("household")
-    if _same_street_name(q, c) and (same_area or _near_area(q, c)):
+    alike_city = bool(q.cities and c.cities) and _best_jw(q.cities, c.cities) >= 0.9
+    if _same_street_name(q, c) and (same_area or alike_city or _postal_typo(q, c)):
         return Agreement("street")
     if shared := sorted(q.postal & c.postal):
         return Agreement("postal", shared[0])
     if shared := sorted(q.cities & c.cities):
         return Agreement("city", shared[0])
-    if q.cities and c.cities and _best_jw(q.cities, c.cities) >= 0.9:
+    if alike_city:
         return Agreement("city", sorted(c.cities)[0])
     if q.counties & c.counties:
         return Agreement("county")
@@ -173,11 +174,10 @@ def _same_street_name(q: MatchRecord, c: MatchRecord) -> bool:
     return any(a and b and token_set_ratio(a, b) >= 90 for a in names_q for b in names_c)
 
 
-def _near_area(q: MatchRecord, c: MatchRecord) -> bool:
-    """Postal codes one character apart, or city names spelt alike."""
+def _postal_typo(q: MatchRecord, c: MatchRecord) -> bool:
+    """Postal codes one character apart."""
     return any(len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
-               for a in q.postal for b in c.postal) or (
-        bool(q.cities and c.cities) and _best_jw(q.cities, c.cities) >= 0.9)
+               for a in q.postal for b in c.postal)
 
 
 def _same_street(q: MatchRecord, c: MatchRecord) -> bool:

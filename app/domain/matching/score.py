@@ -60,6 +60,7 @@ class Assessment:
     bits: float
     evidence: tuple[Evidence, ...]
     identifier: str | None  # "known", "opaque", "contradiction" or None
+    #: The rules that capped the grade at ``possible`` (app.domain.matching.rules).
     rules: tuple[str, ...] = ()
 
 
@@ -151,7 +152,9 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, populati
     elif query.identifiers & candidate.identifiers:
         identifier = "opaque"
         bits += OPAQUE_IDENTIFIER_BITS
-    rules = tuple(name for name in model.rules if RULES[name][1](levels))
+    # Rules cap a candidate unless a shared number already decided it (known or contradicted).
+    rules = () if identifier in ("known", "contradiction") else tuple(
+        name for name in model.rules if RULES[name][1](levels))
     probability = model.probability(bits)
     demographic_conflict = levels["birth"].level not in (None, "exact") or (
         levels["sex"].level == "else")
