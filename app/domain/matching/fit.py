@@ -27,7 +27,13 @@ from dataclasses import replace
 
 from app.domain.matching.blocking import MemoryIndex
 from app.domain.matching.features import FEATURES, TERM_FREQUENCY, Agreement, compare
-from app.domain.matching.model import FLOOR, GIVEN_FORMS, Frequencies, Model
+from app.domain.matching.model import (
+    FLOOR,
+    GIVEN_FORMS,
+    Frequencies,
+    Model,
+    odds_probability,
+)
 from app.domain.matching.record import MatchRecord
 from app.domain.matching.score import weigh
 
@@ -205,8 +211,9 @@ def fit_m_em(pairs: LevelPairs, model: Model, population: int, *, iterations: in
 
 
 def _match_probability(model: Model, levels: dict[str, Agreement], population: int) -> float:
-    bits = model.prior_bits(population) + sum(e.bits for e in weigh(levels, model, population))
-    return 1.0 / (1.0 + math.pow(2.0, -max(min(bits, 60.0), -60.0)))
+    """Uncalibrated: EM weighs the model's own evidence."""
+    return odds_probability(model.prior_bits(population)
+                            + sum(e.bits for e in weigh(levels, model, population)))
 
 
 def blocked_pairs(records: Sequence[MatchRecord], limit: int, rng: random.Random

@@ -57,6 +57,11 @@ COMMON_GIVEN_SHARE = 2e-4
 GIVEN_FORMS = "given_form"
 
 
+def odds_probability(bits: float) -> float:
+    """The probability whose log2 odds are ``bits`` (clamped to ±60)."""
+    return 1.0 / (1.0 + math.pow(2.0, -max(min(bits, 60.0), -60.0)))
+
+
 class ModelError(ValueError):
     """A model file that cannot be used."""
 
@@ -152,8 +157,7 @@ class Model:
 
     def probability(self, bits: float) -> float:
         """The calibrated match probability of total evidence ``bits``."""
-        x = max(min(self.slope * bits + self.intercept, 60.0), -60.0)
-        return 1.0 / (1.0 + math.pow(2.0, -x))
+        return odds_probability(self.slope * bits + self.intercept)
 
     @cached_property
     def summary(self) -> dict[str, Any]:
