@@ -8,7 +8,8 @@ in throughput is what the FHIR layer costs on top of Flask + gunicorn themselves
 
 Environment: ``BENCH_REAL_BASE`` (e.g. ``http://127.0.0.1:8123/fhir``),
 ``BENCH_PATIENT_ID``, ``BENCH_SEARCH_QUERY`` (the query string of the search, unencoded
-``identifier=system|value`` is fine).
+``identifier=system|value`` is fine), ``BENCH_AUTHORIZATION`` (the Authorization header for
+those fetches when the real server verifies tokens).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ COPIED_HEADERS = ("Content-Type", "ETag", "Last-Modified")
 
 
 def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
-    with urllib.request.urlopen(url, timeout=30) as response:
+    authorization = os.environ.get("BENCH_AUTHORIZATION")
+    request_ = urllib.request.Request(
+        url, headers={"Authorization": authorization} if authorization else {})
+    with urllib.request.urlopen(request_, timeout=30) as response:
         body = response.read()
         headers = {h: response.headers[h] for h in COPIED_HEADERS if response.headers[h]}
     return body, headers

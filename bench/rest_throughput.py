@@ -12,6 +12,12 @@ What it does, in one run:
 4. runs ``wrk`` against real read, bare read, real search, bare search and prints
    requests/s, latency and the ratios real/bare (targets: read >= 0.7, search >= 0.5).
 
+``--auth jwt`` runs the real server as production does: with ``JWT_PUBLIC_KEY_FILE`` (a
+fresh RSA-2048 key, RS256), ``JWT_AUDIENCE`` and ``JWT_ISSUER``, every request carrying a
+bearer token that the server verifies (signature, ``exp``, audience, issuer, scopes); wrk
+sends the same header to the bare app, which ignores it. ``--auth off`` (the default)
+measures the open development mode.
+
 Results go to ``bench/results/rest_throughput-<time>.json``. Needs ``wrk``
 (``apt-get install -y wrk``). ``python bench/rest_throughput.py --help`` for the knobs.
 """
@@ -84,15 +90,40 @@ def bench_patient(pnr: str, birth: str, gender: str, rng: random.Random) -> dict
 
 
 # --- HTTP helpers -----------------------------------------------------------------------------
+#: Extra request headers of every request of the run (the bearer token with ``--auth jwt``).
+AUTH_HEADERS: dict[str, str] = {}
+
+
 def http(method: str, url: str, body: Any = None, timeout: float = 300) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON})
+                                 headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON,
+                                          **AUTH_HEADERS})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+# --- authentication ---------------------------------------------------------------------------
+def production_auth(tmp: Path) -> tuple[dict[str, str], str]:
+    """Server settings for RS256 verification with a fresh key, and a token they accept."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = tmp / "bench-jwt-public.pem"
+    public.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    settings = {"JWT_PUBLIC_KEY_FILE": str(public), "JWT_AUDIENCE": "sweid-bench",
+                "JWT_ISSUER": "https://idp.bench.invalid"}
+    now = int(time.time())
+    token = jwt.encode({"sub": "bench", "iss": settings["JWT_ISSUER"],
+                        "aud": settings["JWT_AUDIENCE"], "iat": now, "exp": now + 7200,
+                        "scope": "system/Patient.cruds"}, key, algorithm="RS256")
+    return settings, token
 
 
 # --- servers --------------------------------------------------------------------------------------
@@ -159,7 +190,9 @@ def _ms(text: str) -> float:
 
 def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, Any]:
     """One wrk run; requests/s, latency percentiles (ms) and error counts."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    headers = [arg for name, value in AUTH_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", *headers,
+           url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                          timeout=duration + 60).stdout
     result: dict[str, Any] = {"url": url, "wrk": " ".join(cmd)}
@@ -214,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of the four wrk runs (real and bare alternate)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target")
+    parser.add_argument("--auth", choices=("off", "jwt"), default="off",
+                        help="jwt: RS256 bearer-token verification on, as production runs")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a ratio misses its target")
     args = parser.parse_args(argv)
@@ -228,7 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     database = Database.fresh(tmp)
     backend = "postgresql" if database.is_postgres else "sqlite"
     env = {"LOG_LEVEL": "warning"}
-    print(f"rest_throughput: {args.patients} Patients, {backend}, "
+    bare_env = dict(env)
+    if args.auth == "jwt":
+        settings, token = production_auth(tmp)
+        env.update(settings)
+        AUTH_HEADERS["Authorization"] = f"Bearer {token}"
+        bare_env["BENCH_AUTHORIZATION"] = AUTH_HEADERS["Authorization"]
+    print(f"rest_throughput: {args.patients} Patients, {backend}, auth {args.auth}, "
           f"WORKERS={args.workers}, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s x {args.rounds} rounds")
     real = bare = None
@@ -246,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         if status != 200 or ids != [patient_id]:
             raise RuntimeError(f"search sanity check failed: {status} {ids}")
 
-        bare = Server(database, {**env, "BENCH_REAL_BASE": real.base,
+        bare = Server(database, {**bare_env, "BENCH_REAL_BASE": real.base,
                                  "BENCH_PATIENT_ID": patient_id,
                                  "BENCH_SEARCH_QUERY": search_query},
                       workers=args.workers, app="bench.bare_app:create_bare_app()").start()
@@ -318,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         "time": stamp,
         "commit": git_commit(),
         "settings": {"patients": args.patients, "batch": args.batch, "workers": args.workers,
-                     "database": backend, "wrk_threads": args.threads,
+                     "database": backend, "auth": args.auth, "wrk_threads": args.threads,
                      "wrk_connections": args.connections, "duration_s": args.duration,
                      "cpus": os.cpu_count()},
         "load_seconds": load_seconds,
@@ -330,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets_met": met,
         "errors": errors,
     }
-    out = RESULTS / f"rest_throughput-{backend}-{stamp}.json"
+    out = RESULTS / f"rest_throughput-{backend}-auth-{args.auth}-{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"results: {out.relative_to(ROOT)}")
     if errors:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: (name, script relative to the repository root, default arguments)
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("rest_throughput", "bench/rest_throughput.py", []),
+    ("rest_throughput_jwt", "bench/rest_throughput.py", ["--auth", "jwt"]),
     ("reserve_id_throughput", "bench/reserve_id_throughput.py", []),
     ("match_quality", "bench/match_quality.py", []),
     ("match_latency", "bench/match_latency.py", ["--sizes", "10000,100000"]),
