@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.domain.access import Access
+from app.identity import lrid_vgr, nrid
 from app.logs import protect_command_line
 
 if TYPE_CHECKING:
@@ -97,7 +98,8 @@ def demo(size: int, seed: int) -> None:
     click.echo(result.describe())
 
 
-PACK_SYSTEMS = {"nrid": "urn:oid:1.2.752.74.9.1", "lrid": "urn:oid:1.2.752.113.11.0.2.1.1.1"}
+#: The kinds a downtime pack can be generated in, each kind's own system.
+PACK_SYSTEMS = {"nrid": nrid.SYSTEM, "lrid": lrid_vgr.SYSTEM}
 
 
 @main.command("downtime-pack")
