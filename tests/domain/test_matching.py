@@ -227,6 +227,25 @@ def test_swapped_name_fields_never_score_above_the_same_names_in_place():
     assert assess(swapped, stored).bits < assess(exact, stored).bits
 
 
+@pytest.mark.parametrize(("family", "given_name"), [
+    ("Maja", "Bergh"),      # swapped, and one letter added to the family name
+    ("Majja", "Berg"),      # swapped, and one letter doubled in the given name
+    ("Maj a", "Berg"),      # swapped, and a space typed inside the given name
+])
+def test_swapped_name_fields_with_a_typo_are_still_swapped(family, given_name):
+    stored = rec(family="Berg", given="Maja")
+    query = rec(family=family, given=given_name)
+    assert family_level(query, stored).level == "swapped"
+    assert given_level(query, stored).level == "swapped"
+
+
+def test_a_crossed_pair_two_edits_or_a_new_first_letter_away_is_not_swapped():
+    stored = rec(family="Berg", given="Maja")
+    assert family_level(rec(family="Majken", given="Berg"), stored).level != "swapped"
+    assert family_level(rec(family="Maja", given="Terg"), stored).level != "swapped"
+    assert family_level(rec(family="Mara", given="Bergh"), stored).level == "swapped"
+
+
 def test_a_married_woman_who_moved_is_still_a_candidate():
     stored = rec(family="Lindqvist", given="Sara", birth="1988-10-05", **HOME)
     married = rec(family="Haddad", given="Sara", birth="1988-10-05",

@@ -61,9 +61,24 @@ def _similarity(left: tuple[str, ...], right: tuple[str, ...]) -> str:
 
 def _swapped(q: MatchRecord, c: MatchRecord) -> bool:
     """The given and family name fields written in each other's place (a double given name
-    written as the family name counts too)."""
-    return bool(q.family_tokens & set(c.given_forms or c.given)
-                and c.family_tokens & set(q.given_forms or q.given))
+    written as the family name counts too, and so does a name typed with a space inside),
+    each crossed pair the same or one typo apart (:func:`_typo`): the swap and a slip of the
+    hand are independent errors of one registration."""
+    return (_alike(_family_names(q), _given_names(c))
+            and _alike(_family_names(c), _given_names(q)))
+
+
+def _family_names(record: MatchRecord) -> set[str]:
+    return set(record.family) | record.family_tokens
+
+
+def _given_names(record: MatchRecord) -> set[str]:
+    joined = _joined(record)
+    return set(record.given_forms or record.given) | ({joined} if joined else set())
+
+
+def _alike(left: set[str], right: set[str]) -> bool:
+    return bool(left & right) or _typo(left, right)
 
 
 def family_level(q: MatchRecord, c: MatchRecord) -> Agreement:
