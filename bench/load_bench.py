@@ -114,7 +114,7 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def run(size: int, seed: int, extra: list[str]) -> dict[str, Any]:
+def run(size: int, seed: int, extra: list[str], *, keep: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         lines = population(size, seed)
         source = Path(tmp) / "population.ndjson"
@@ -128,7 +128,10 @@ def run(size: int, seed: int, extra: list[str]) -> dict[str, Any]:
             copy_seconds = raw_copy(database.url, lines)
             found = checks(database.url)
         finally:
-            database.dispose()
+            if keep:
+                print(f"kept the database: {database.url}", flush=True)
+            else:
+                database.dispose()
     assert found["stored"] == size and found["identifiers_twice"] == 0, (found, summary)
     return {
         "patients": size, "seed": seed, "load_seconds": round(seconds, 2),
@@ -149,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--keep-database", action="store_true",
+                        help="leave the loaded database for EXPLAIN (bench/README.md)")
     args = parser.parse_args(argv)
     extra = [*(["--workers", str(args.workers)] if args.workers else []),
              *(["--batch-size", str(args.batch_size)] if args.batch_size else [])]
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        result = run(size, args.seed, extra)
+        result = run(size, args.seed, extra, keep=args.keep_database)
         results.append(result)
         print(f"{size:>9,} Patients: load {result['patients_per_second']:,}/s "
               f"({result['load_seconds']} s, {result['loader_cpu_ms_per_patient']} ms loader "
