@@ -55,6 +55,14 @@ def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
                     copy.write(part)
 
 
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics of the tables a load filled: right after a large
+    COPY they are missing (a new database) or far from the truth until autovacuum gets
+    there, and the hot queries' plans depend on them."""
+    conn.exec_driver_sql("ANALYZE patient, patient_history, patient_identifier, "
+                         "patient_string, patient_token, patient_link")
+
+
 def _patient_first(item: tuple[tuple[str, tuple[str, ...]], Any]) -> tuple[bool, str]:
     return item[0][0] != "patient", item[0][0]
 

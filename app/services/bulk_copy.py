@@ -23,8 +23,10 @@ checkpoint and outcomes and changes how a batch is written:
   index of active identifiers and the primary keys still guard against a concurrent
   writer (the REST API, a second load), whose win fails the COPY; the transaction is then
   run again (:func:`app.services.transactions.run_write`) and its check sees the winner.
-  Dropping and rebuilding the indexes for a first load would save about a third of the
+  Dropping and rebuilding the indexes for a first load would save part of the
   database's work but leave the server without its uniqueness rule while it runs.
+* At the end the tables are analysed: the planner's statistics of a freshly loaded
+  database are missing until autovacuum gets there.
 
 A line that is not JSON is refused (the load goes on); the per-statement load stops
 before it starts.
@@ -46,7 +48,7 @@ from typing import Any
 
 import orjson
 
-from app.adapters.patient_copy import CopyChunks, copy_in, encode
+from app.adapters.patient_copy import CopyChunks, analyze, copy_in, encode
 from app.adapters.patient_repository import patient_rows
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError
@@ -152,6 +154,9 @@ class CopyLoad(BulkLoad):
                 submit()
                 prepared = pending.get()
                 yield len(prepared), self._copy_batch(position, prepared)
+        if self.counts["created"] or self.counts["updated"]:
+            with self.engine.begin() as conn:
+                analyze(conn)
 
     def _copy_batch(self, position: int, prepared: list[Prepared]) -> list[Refusal]:
         refusals, counts = run_write(self.engine, partial(self._copy_write, position, prepared))
