@@ -240,9 +240,10 @@ def profiles(check: bool) -> None:
         click.echo(f"wrote fhir_profiles/{name}")
 
 
-def _read_resources(path: str) -> tuple[list[dict[str, object]], bytes]:
+def _read_resources(path: str, *, parse_lines: bool = True) -> tuple[list[Any], bytes]:
     """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines; and
-    the file's bytes."""
+    the file's bytes. ``parse_lines=False``: NDJSON lines stay bytes (the COPY load's
+    workers parse them)."""
     import json
 
     with open(path, "rb") as handle:
@@ -260,6 +261,8 @@ def _read_resources(path: str) -> tuple[list[dict[str, object]], bytes]:
                         if isinstance(entry, dict)
                         and isinstance(entry.get("resource"), dict)], content
             return [document], content
+    if not parse_lines:
+        return [line for line in content.splitlines() if line.strip()], content
     resources = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -272,8 +275,12 @@ def _read_resources(path: str) -> tuple[list[dict[str, object]], bytes]:
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True,
-              help="Patients written per database transaction.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
+              help="Patients written per database transaction (default 2000 on PostgreSQL, "
+                   "200 on SQLite).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="PostgreSQL: processes that validate and index the records (default: one "
+                   "per CPU).")
 @click.option("--job", default=None, metavar="NAME",
               help="Keep the progress under this name instead of the file's content hash: "
                    "for a file that changes between runs (e.g. grows).")
@@ -286,8 +293,8 @@ def _read_resources(path: str) -> tuple[list[dict[str, object]], bytes]:
               help="Deprecated: progress is kept in the database. Only read, when this job "
                    "has none yet, to continue a load an earlier version stopped "
                    "(default SOURCE.checkpoint); never written.")
-def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
-         checkpoint: str | None) -> None:
+def load(source: str, batch_size: int | None, workers: int | None, job: str | None,
+         resume: bool, skip: int, checkpoint: str | None) -> None:
     """Load Patients from a Bundle (JSON) or NDJSON file into DATABASE_URL.
 
     Each resource goes through the same service as the REST API (validation, identifier
@@ -299,23 +306,35 @@ def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
     — even killed — resumes after its last committed batch, and nothing is loaded twice. A
     batch that fails is retried one resource at a time and the refused resources are
     reported (position and reason) without stopping the load.
+
+    On PostgreSQL worker processes validate and index the records and COPY writes them
+    (app/services/bulk_copy.py: the same checks and rows, one transaction per batch); a
+    line that is not JSON is refused there, and stops the load before it starts on SQLite.
+    Progress goes to stderr: a bar on a terminal, else a line every 10 seconds.
     """
     import sys
     from datetime import date
     from pathlib import Path
 
-    from app.adapters.db import make_engine
+    from app.adapters.db import is_sqlite, make_engine
+    from app.progress import Progress
+    from app.services.bulk_copy import DEFAULT_BATCH, CopyLoad, default_workers
     from app.services.bulk_load import OUTCOMES, BulkLoad, ProgressMoved, job_key
     from app.services.transactions import run_read
 
-    resources, content = _read_resources(source)
+    engine = make_engine(Settings.from_env().database_url)
+    per_statement = is_sqlite(engine)
+    resources, content = _read_resources(source, parse_lines=per_statement)
     try:
         key = job_key(content, job)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--job") from None
-    engine = make_engine(Settings.from_env().database_url)
-    loader = BulkLoad(engine, key, source, resources,
-                      access=Access(subject="cli", see_protected=True), today=date.today())
+    access = Access(subject="cli", see_protected=True)
+    loader = (BulkLoad(engine, key, source, resources, access=access, today=date.today())
+              if per_statement else
+              CopyLoad(engine, key, source, resources, access=access, today=date.today(),
+                       workers=workers or default_workers()))
+    size = batch_size or (200 if per_statement else DEFAULT_BATCH)
     try:
         recorded = loader.open()
         if checkpoint:
@@ -329,10 +348,9 @@ def load(source: str, batch_size: int, job: str | None, resume: bool, skip: int,
                        "says", err=True)
         else:
             start = recorded
-        with click.progressbar(length=len(resources), label="loading", file=sys.stderr,
-                               show_pos=True) as bar:
-            bar.update(min(start, len(resources)))
-            for covered, refusals in loader.batches(start, batch_size):
+        with Progress(len(resources), "loading", sys.stderr,
+                      done=min(start, len(resources))) as bar:
+            for covered, refusals in loader.batches(start, size):
                 for refusal in refusals:
                     click.echo(f"\nresource {refusal.position}: {refusal.message}", err=True)
                 bar.update(covered)
@@ -439,6 +457,7 @@ def export(output: str, page_size: int) -> None:
     from app.adapters.db import make_engine
     from app.adapters.unit_of_work import UnitOfWork
     from app.domain.search import parse_search
+    from app.progress import Progress
     from app.services.transactions import run_read
 
     engine = make_engine(Settings.from_env().database_url)
@@ -448,8 +467,7 @@ def export(output: str, page_size: int) -> None:
         total = run_read(engine, lambda uow: uow.patients.count(total_query,
                                                                 see_protected=True))
         target = click.open_file(output, "wb")
-        with target as handle, click.progressbar(length=total, label="exporting",
-                                                 file=sys.stderr, show_pos=True) as bar:
+        with target as handle, Progress(total, "exporting", sys.stderr) as bar:
             offset = 0
             while True:
                 query = parse_search([("_sort", "_id"), ("_count", str(page_size)),

@@ -12,6 +12,8 @@ class Settings:
     """Every knob the server has; each maps to the environment variable in upper case."""
 
     database_url: str
+    #: A PostgreSQL standby for reads (app.adapters.replica); None: all on the primary.
+    read_database_url: str | None = None
     base_url: str | None = None
     max_body_bytes: int = 5 * 1024 * 1024
     default_page_size: int = 20
@@ -50,6 +52,7 @@ class Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("DATABASE_URL") or default_database_url(),
+            read_database_url=env.get("READ_DATABASE_URL") or None,
             base_url=(env.get("BASE_URL") or "").rstrip("/") or None,
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             default_page_size=int(env.get("DEFAULT_PAGE_SIZE", cls.default_page_size)),

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from app.adapters.patient_search import count_select, search_select
 from app.adapters.raw_statement import RawStatement
@@ -84,27 +94,17 @@ class PatientRepository:
         method: str,
     ) -> None:
         """Write a new current version with its indexes and its history row."""
-        values = {
-            "version_id": version_id,
-            "last_updated": now,
-            "deleted": False,
-            "active": index.active,
-            "protected": index.protected,
-            "gender": index.gender,
-            "birth_lo": index.birth_lo,
-            "birth_hi": index.birth_hi,
-            "sort_family": index.sort_family,
-            "sort_given": index.sort_given,
-            "resource": resource,
-            "match_record": index.match_record,
-        }
+        rows = patient_rows(patient_id, version_id, resource, index, now, method)
         if version_id == 1:
-            self.conn.execute(insert(patient).values(id=patient_id, created_at=now, **values))
+            self.conn.execute(insert(patient).values(**rows.patient))
         else:
-            self.conn.execute(update(patient).where(patient.c.id == patient_id).values(**values))
+            kept = {k: v for k, v in rows.patient.items() if k not in ("id", "created_at")}
+            self.conn.execute(update(patient).where(patient.c.id == patient_id).values(**kept))
             self._clear_indexes(patient_id)
-        self._write_indexes(patient_id, index)
-        self._write_history(patient_id, version_id, now, method, resource, index.protected)
+        for table, values in rows.indexes.items():
+            if values:
+                self.conn.execute(insert(table), values)
+        self.conn.execute(insert(patient_history).values(**rows.history))
 
     def mark_deleted(self, current: StoredPatient, now: datetime) -> int:
         """Logically delete: keep the row for 410, drop its indexes, record history."""
@@ -135,6 +135,40 @@ class PatientRepository:
             if holder is not None:
                 holders[(system, value)] = holder
         return holders
+
+    def identifier_holders_of_many(
+            self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """:meth:`identifier_holders` of many pairs in one statement (the bulk load's
+        batches of thousands)."""
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return {}
+        # By value alone (one index scan for the whole list), the systems compared here.
+        rows = self.conn.execute(
+            select(patient_identifier.c.system, patient_identifier.c.value,
+                   patient_identifier.c.patient_id)
+            .where(patient_identifier.c.value.in_(sorted({value for _s, value in wanted})),
+                   patient_identifier.c.active.is_(True)))
+        asked = set(wanted)
+        return {(row.system, row.value): row.patient_id for row in rows
+                if (row.system, row.value) in asked}
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored (deleted ones included)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        return set(self.conn.execute(select(patient.c.id).where(patient.c.id.in_(wanted)))
+                   .scalars())
+
+    def linked_to(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` another stored Patient links to."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        return set(self.conn.execute(
+            select(patient_link.c.target_id).where(patient_link.c.target_id.in_(wanted))
+            .distinct()).scalars())
 
     def search(self, query: SearchQuery, *, see_protected: bool) -> list[StoredPatient]:
         """One page of matches."""
@@ -262,28 +296,6 @@ class PatientRepository:
         for table in tables:
             self.conn.execute(delete(table).where(table.c.patient_id == patient_id))
 
-    def _write_indexes(self, patient_id: str, index: PatientIndex) -> None:
-        rows: list[tuple[Any, list[dict[str, Any]]]] = [
-            (patient_identifier, [
-                {"patient_id": patient_id, "system": s, "value": v, "active": index.active}
-                for s, v in index.identifiers
-            ]),
-            (patient_string, [
-                {"patient_id": patient_id, "param": p, "folded": f, "exact": e}
-                for p, f, e in index.strings
-            ]),
-            (patient_token, [
-                {"patient_id": patient_id, "param": p, "system": s, "code": c}
-                for p, s, c in index.tokens
-            ]),
-            (patient_link, [
-                {"patient_id": patient_id, "target_id": t, "type": k} for t, k in index.links
-            ]),
-        ]
-        for table, values in rows:
-            if values:
-                self.conn.execute(insert(table), values)
-
     def _write_history(
         self,
         patient_id: str,
@@ -293,17 +305,69 @@ class PatientRepository:
         resource: bytes | None,
         protected: bool,
     ) -> None:
-        self.conn.execute(
-            insert(patient_history).values(
-                id=patient_id,
-                version_id=version_id,
-                last_updated=now,
-                method=method,
-                deleted=resource is None,
-                protected=protected,
-                resource=resource,
-            )
-        )
+        self.conn.execute(insert(patient_history).values(
+            **_history_row(patient_id, version_id, now, method, resource, protected)))
+
+
+@dataclass(frozen=True)
+class PatientRows:
+    """The rows one stored Patient version consists of, by table: the current row, its
+    history row and its index rows. Built by :func:`patient_rows` for every way a version is
+    written (``PatientRepository.save`` and the bulk load's COPY,
+    :mod:`app.adapters.patient_copy`), so both store exactly the same rows."""
+
+    patient: dict[str, Any]
+    history: dict[str, Any]
+    indexes: dict[Table, list[dict[str, Any]]]
+
+
+def patient_rows(patient_id: str, version_id: int, resource: bytes, index: PatientIndex,
+                 now: datetime, method: str) -> PatientRows:
+    """The rows of version ``version_id`` of ``patient_id`` (``created_at`` is ``now``: the
+    first version's; an update keeps the stored one)."""
+    return PatientRows(
+        patient={
+            "id": patient_id,
+            "version_id": version_id,
+            "created_at": now,
+            "last_updated": now,
+            "deleted": False,
+            "active": index.active,
+            "protected": index.protected,
+            "gender": index.gender,
+            "birth_lo": index.birth_lo,
+            "birth_hi": index.birth_hi,
+            "sort_family": index.sort_family,
+            "sort_given": index.sort_given,
+            "resource": resource,
+            "match_record": index.match_record,
+        },
+        history=_history_row(patient_id, version_id, now, method, resource, index.protected),
+        indexes={
+            patient_identifier: [
+                {"patient_id": patient_id, "system": s, "value": v, "active": index.active}
+                for s, v in index.identifiers
+            ],
+            patient_string: [
+                {"patient_id": patient_id, "param": p, "folded": f, "exact": e}
+                for p, f, e in index.strings
+            ],
+            patient_token: [
+                {"patient_id": patient_id, "param": p, "system": s, "code": c}
+                for p, s, c in index.tokens
+            ],
+            patient_link: [
+                {"patient_id": patient_id, "target_id": t, "type": k} for t, k in index.links
+            ],
+        },
+    )
+
+
+def _history_row(patient_id: str, version_id: int, now: datetime, method: str,
+                 resource: bytes | None, protected: bool) -> dict[str, Any]:
+    return {"id": patient_id, "version_id": version_id, "last_updated": now,
+            "method": method, "deleted": resource is None, "protected": protected,
+            "resource": resource}
 
 
 #: Rows fetched at a time when every Patient is read (a server-side cursor on PostgreSQL).

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from app import logs
 from app.adapters.db import make_engine
+from app.adapters.replica import ReadRouting
 from app.config import Settings
 from app.domain.access import ANONYMOUS
 from app.domain.errors import InvalidRequest
@@ -41,6 +42,8 @@ class Extension:
     """What the app holds for the request handlers."""
 
     engine: Engine
+    #: Where reads go (the primary, or a current standby: READ_DATABASE_URL).
+    reads: ReadRouting
     #: The $match model's file, reloaded when ``match fit`` rewrites it.
     match_model_file: ModelFile
 
@@ -128,7 +131,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     # a chunked body short instead of refusing it (app/http/body_limit.py).
     app.wsgi_app = BodyLimit(  # type: ignore[method-assign]
         ForwardedHeaders(app.wsgi_app), settings.max_body_bytes)
-    app.extensions["sweid"] = Extension(engine=make_engine(settings.database_url),
+    engine = make_engine(settings.database_url)
+    standby = make_engine(settings.read_database_url) if settings.read_database_url else None
+    app.extensions["sweid"] = Extension(engine=engine, reads=ReadRouting(engine, standby),
                                         match_model_file=ModelFile(
                                             settings.match_model_file or SHIPPED,
                                             on_error=_model_error))

@@ -24,7 +24,7 @@ from app.http.presentation import history_bundle, patient_body, query_string, se
 from app.http.query import parse_query
 from app.services import patients
 from app.services.patients import WriteResult
-from app.services.transactions import run_read, run_write
+from app.services.transactions import run_routed_read, run_write
 
 blp = Blueprint("patient", __name__, url_prefix="/fhir", description="Patient interactions")
 #: A write answers with the Patient, or with an OperationOutcome for
@@ -35,6 +35,10 @@ WRITE_ERRORS = (400, *AUTH, 409, 412, 413, 415, 422)
 
 def _engine() -> Any:
     return current_app.extensions["sweid"].engine
+
+
+def _reads() -> Any:
+    return current_app.extensions["sweid"].reads
 
 
 def _params() -> list[tuple[str, str]]:
@@ -88,7 +92,8 @@ def search_post() -> Response:
 
 def _search(pairs: list[tuple[str, str]]) -> Response:
     query = parse_query(pairs)
-    page = run_read(_engine(), lambda uow: patients.search(uow, query, g.access, date.today()))
+    page = run_routed_read(_reads(),
+                           lambda uow: patients.search(uow, query, g.access, date.today()))
     used = [(k, v) for k, v in pairs if k.partition(":")[0] not in query.ignored]
     return fhir_response(searchset(page, query, g.access, base_url(), used))
 
@@ -168,7 +173,7 @@ def conditional_delete() -> Response:
 @requires("Patient", "r", interaction="read")
 def read(patient_id: str) -> Response:
     """Read the current version."""
-    stored = run_read(_engine(), lambda uow: patients.read(uow, patient_id))
+    stored = run_routed_read(_reads(), lambda uow: patients.read(uow, patient_id))
     if request.environ.get("HTTP_IF_NONE_MATCH") == f'W/"{stored.version_id}"':
         return fhir_response(None, 304, {"ETag": f'W/"{stored.version_id}"'})
     return _one(stored)
@@ -220,7 +225,7 @@ def delete(patient_id: str) -> Response:
 @requires("Patient", "r", interaction="vread")
 def vread(patient_id: str, version_id: str) -> Response:
     """vread."""
-    return _one(run_read(_engine(), lambda uow: patients.vread(uow, patient_id, version_id)))
+    return _one(run_routed_read(_reads(), lambda uow: patients.vread(uow, patient_id, version_id)))
 
 
 @blp.route("/Patient/<resource_id:patient_id>/_history", methods=["GET"])
@@ -244,7 +249,7 @@ def _history(patient_id: str | None, path: str) -> Response:
     pairs = list(request.args.items(multi=True))
     query = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
     since = request.args.get("_since")
-    versions, total = run_read(_engine(), lambda uow: patients.history(
+    versions, total = run_routed_read(_reads(), lambda uow: patients.history(
         uow, patient_id, since=since, count=query.count, offset=query.offset))
     return fhir_response(history_bundle(versions, total, g.access, base_url(), path, pairs,
                                         query.count, query.offset))

@@ -20,7 +20,7 @@ from app.operations.parameters import (
     single,
 )
 from app.services import pix
-from app.services.transactions import run_read
+from app.services.transactions import run_routed_read
 
 DEFINITION = "OperationDefinition-ihe-pix"
 
@@ -51,7 +51,7 @@ def ihe_pix_post() -> Response:
 
 def _answer(values: dict[str, list[Any]]) -> Response:
     targets = [t for given in values.get("targetSystem", []) for t in given.split(",")]
-    found = run_read(current_app.extensions["sweid"].engine, lambda uow: pix.cross_reference(
+    found = run_routed_read(current_app.extensions["sweid"].reads, lambda uow: pix.cross_reference(
         uow, single(values, "sourceIdentifier"), targets, g.access, date.today()))
     outputs: list[tuple[str, str, Any]] = [
         ("targetIdentifier", "Identifier", ident) for ident in found.identifiers]

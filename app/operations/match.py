@@ -22,7 +22,7 @@ from app.http.openapi_schemas import AUTH, fhir_doc
 from app.masking import present
 from app.operations.parameters import operation_definition, parse_parameters, single
 from app.services import matching
-from app.services.transactions import run_read
+from app.services.transactions import run_routed_read
 
 DEFINITION = "OperationDefinition-match"
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
@@ -50,7 +50,7 @@ def match() -> Response:
     access = g.access
     extension = current_app.extensions["sweid"]
     model = extension.match_model
-    results = run_read(extension.engine,
+    results = run_routed_read(extension.reads,
                        lambda uow: matching.match(uow, order, access, date.today(), model))
     base = base_url()
     entries = [{

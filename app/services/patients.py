@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -337,20 +337,7 @@ def write(
     (written later in the same transaction)."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
-    meta = {key: value for key, value in resource.get("meta", {}).items()
-            if key not in ("versionId", "lastUpdated")}
-    # A SUBSETTED tag describes one response, never the stored record.
-    if "tag" in meta:
-        meta["tag"] = [t for t in meta["tag"] if t.get("code") != "SUBSETTED"] or None
-        if meta["tag"] is None:
-            del meta["tag"]
-    rest = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
-    resource = {
-        "resourceType": "Patient",
-        "id": patient_id,
-        "meta": {"versionId": str(version_id), "lastUpdated": instant(now), **meta},
-        **rest,
-    }
+    resource = stamp(resource, patient_id, version_id, now)
     index = index_patient(resource)
     _check_links(uow, patient_id, index, may_dangle=links_may_dangle, pending=pending)
     _check_identifiers(uow, patient_id, index)
@@ -361,6 +348,26 @@ def write(
     was_protected = previous is not None and previous.protected
     protected = propagate_protection(uow, patient_id, was_protected=was_protected)
     return StoredPatient(patient_id, version_id, now, False, protected, data, method)
+
+
+def stamp(resource: dict[str, Any], patient_id: str, version_id: int,
+          now: datetime) -> dict[str, Any]:
+    """``resource`` as stored as version ``version_id`` of ``patient_id``: its id and
+    ``meta.versionId``/``lastUpdated`` set by the server, a SUBSETTED tag dropped."""
+    meta = {key: value for key, value in resource.get("meta", {}).items()
+            if key not in ("versionId", "lastUpdated")}
+    # A SUBSETTED tag describes one response, never the stored record.
+    if "tag" in meta:
+        meta["tag"] = [t for t in meta["tag"] if t.get("code") != "SUBSETTED"] or None
+        if meta["tag"] is None:
+            del meta["tag"]
+    rest = {k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}
+    return {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "meta": {"versionId": str(version_id), "lastUpdated": instant(now), **meta},
+        **rest,
+    }
 
 
 def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | None,
@@ -576,11 +583,26 @@ def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
 def _check_identifiers(uow: UnitOfWork, patient_id: str, index: PatientIndex) -> None:
     if not index.active:
         return
-    for (system, _value), holder in uow.patients.identifier_holders(index.identifiers).items():
-        if holder != patient_id:
-            raise Conflict(
-                f"Identifier {system or '(no system)'} with this value is already held by "
+    conflict = identifier_conflict(
+        patient_id, index, uow.patients.identifier_holders(index.identifiers))
+    if conflict is not None:
+        raise conflict
+
+
+def identifier_conflict(patient_id: str, index: PatientIndex,
+                        holders: dict[tuple[str, str], str]) -> Conflict | None:
+    """The 409 for writing ``index`` as ``patient_id`` when another active Patient holds
+    one of its identifiers (``holders``: system|value → the Patient holding it), else None.
+    An inactive Patient's identifiers are never checked."""
+    if not index.active:
+        return None
+    for pair in index.identifiers:
+        holder = holders.get(pair)
+        if holder is not None and holder != patient_id:
+            return Conflict(
+                f"Identifier {pair[0] or '(no system)'} with this value is already held by "
                 f"another active Patient (Patient/{holder}); use conditional create to get "
                 "or create",
                 expression=["Patient.identifier"],
             )
+    return None

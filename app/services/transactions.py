@@ -15,6 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from app.adapters.replica import ReadRouting
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import Conflict
 
@@ -53,6 +54,22 @@ def run_read(engine: Engine, use_case: Callable[[UnitOfWork], T]) -> T:
         log.info("read found a dropped database connection; retrying once")
     with UnitOfWork(engine) as uow:
         return use_case(uow)
+
+
+def run_routed_read(routing: ReadRouting, use_case: Callable[[UnitOfWork], T]) -> T:
+    """:func:`run_read` on the read standby when it is current
+    (:mod:`app.adapters.replica`), else on the primary; a standby that fails mid-read
+    hands the read to the primary."""
+    engine = routing.engine_for_read()
+    if engine is routing.primary:
+        return run_read(engine, use_case)
+    try:
+        return run_read(engine, use_case)
+    except DBAPIError as err:
+        if not (err.connection_invalidated or isinstance(err, OperationalError)):
+            raise
+        routing.standby_failed()
+    return run_read(routing.primary, use_case)
 
 
 def _retryable(err: DBAPIError) -> bool:

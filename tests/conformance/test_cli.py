@@ -33,7 +33,8 @@ def cli(database, *args: str) -> subprocess.CompletedProcess[str]:
 
 #: Every command api.md names ("Start and test") and the options each must document.
 COMMANDS: dict[tuple[str, ...], set[str]] = {
-    ("load",): {"--batch-size", "--job", "--checkpoint", "--resume", "--restart", "--skip"},
+    ("load",): {"--batch-size", "--job", "--checkpoint", "--resume", "--restart", "--skip",
+                "--workers"},
     ("export",): {"-o", "--output", "--page-size"},
     ("downtime-pack",): {"--women", "--men", "--birth-date", "--family", "--given", "--system",
                          "--request-id", "--csv", "--text"},

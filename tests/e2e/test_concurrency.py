@@ -6,6 +6,7 @@ A dedicated server with 4 workers × 4 threads makes the requests really overlap
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.operations.merge_helpers import ident, make_nrid, params
+from tests.operations.reserve_helpers import NRID_SYSTEM, fresh_date, parameters
 from tests.support import PNR_SYSTEM, Database, Server, make_pnr, patient
 
 RACERS = 12
@@ -40,21 +43,24 @@ def _race(barrier, method: str, url: str, body: Any, headers: dict) -> tuple:
     return response.status_code, doc.get("id")
 
 
-def _process(barrier, method: str, url: str, bodies: list, headers: dict, results) -> None:
-    with ThreadPoolExecutor(len(bodies)) as pool:
-        outcomes = pool.map(lambda body: _race(barrier, method, url, body, headers), bodies)
+def _process(barrier, method: str, requests_: list, headers: dict, results) -> None:
+    with ThreadPoolExecutor(len(requests_)) as pool:
+        outcomes = pool.map(lambda sent: _race(barrier, method, *sent, headers), requests_)
         results.put(list(outcomes))
 
 
-def run_racers(method: str, url: str, bodies: list, headers: dict | None = None) -> list[tuple]:
+def run_racers(method: str, url: str | list[str], bodies: list,
+               headers: dict | None = None) -> list[tuple]:
     """Send one request per body, all released at once from :data:`PROCESSES` processes;
-    (status, id) of each."""
+    (status, id) of each. Several URLs (server instances): the bodies take turns."""
+    urls = [url] if isinstance(url, str) else url
+    sent = [(urls[n % len(urls)], body) for n, body in enumerate(bodies)]
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(bodies))
     results = context.Queue()
-    shares = [bodies[n::PROCESSES] for n in range(PROCESSES) if bodies[n::PROCESSES]]
+    shares = [sent[n::PROCESSES] for n in range(PROCESSES) if sent[n::PROCESSES]]
     processes = [context.Process(target=_process,
-                                 args=(barrier, method, url, share, headers or {}, results))
+                                 args=(barrier, method, share, headers or {}, results))
                  for share in shares]
     for process in processes:
         process.start()
@@ -118,3 +124,81 @@ def test_racing_patches_without_if_match_all_apply_and_lose_nothing(busy_base):
     assert final["meta"]["versionId"] == str(1 + racers)
     assert sorted(t["value"] for t in final["telecom"]) == sorted(
         ["first@example.org", *(f"racer{n}@example.org" for n in range(racers))])
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two servers on different ports sharing one database (issue 16: instances on
+    several hosts behind a load balancer)."""
+    database = Database.fresh(Path(tmp_path_factory.mktemp("instances")))
+    first = Server(database, env={"THREADS": "4"}).start()
+    second = Server(database, env={"THREADS": "4"}, upgrade=False).start()
+    yield first.base, second.base
+    second.stop()
+    first.stop()
+    database.dispose()
+
+
+def test_two_instances_racing_conditional_creates_make_exactly_one_record(two_instances):
+    pnr = make_pnr()
+    urls = [f"{base}/Patient" for base in two_instances]
+    outcomes = run_racers("POST", urls, [patient(pnr=pnr)] * RACERS,
+                          {"If-None-Exist": f"identifier={PNR_SYSTEM}|{pnr}"})
+    statuses = Counter(status for status, _ in outcomes)
+    assert statuses == {201: 1, 200: RACERS - 1}, statuses
+    assert len({patient_id for _, patient_id in outcomes}) == 1
+    for base in two_instances:
+        assert requests.get(f"{base}/Patient", params={"identifier": pnr}).json()["total"] == 1
+
+
+def test_two_instances_hand_out_no_reserve_id_twice(two_instances):
+    """Both instances generate NRIDs for one birth date and sex at once: one counter row."""
+    urls = [f"{base}/Patient/$generate-reserve-id" for base in two_instances]
+    body = parameters(system=NRID_SYSTEM, birth_date=fresh_date().isoformat(),
+                      gender="female", count=5)
+    barrier = threading.Barrier(RACERS)
+    with ThreadPoolExecutor(RACERS) as pool:
+        answers = list(pool.map(lambda n: _generated(barrier, urls[n % 2], body),
+                                range(RACERS)))
+    values = [value for answer in answers for value in answer]
+    assert len(values) == RACERS * 5
+    assert len(set(values)) == len(values)
+
+
+def _generated(barrier, url: str, body: dict) -> list[str]:
+    barrier.wait()
+    answer = requests.post(url, json=body, timeout=60,
+                           headers={"Content-Type": "application/fhir+json"})
+    assert answer.status_code == 200, answer.text
+    return [p["valueIdentifier"]["value"] for p in answer.json()["parameter"]
+            if p["name"] == "identifier"]
+
+
+def test_a_merge_on_one_instance_is_seen_by_the_other_at_once(two_instances):
+    one, other = two_instances
+    source = requests.post(f"{one}/Patient", json=patient(
+        identifier=[ident(NRID_SYSTEM, make_nrid())])).json()
+    target = requests.post(f"{one}/Patient", json=patient(pnr=make_pnr())).json()
+    merged = requests.post(f"{one}/Patient/$merge", json=params(source, target), timeout=60)
+    assert merged.status_code == 200, merged.text
+    seen = requests.get(f"{other}/Patient/{source['id']}").json()
+    assert {"other": {"reference": f"Patient/{target['id']}"}, "type": "replaced-by"} in seen[
+        "link"]
+    assert seen["active"] is False
+
+
+def test_if_match_holds_across_instances(two_instances):
+    """A version written on one instance is the one the other's If-Match is checked
+    against; racing updates through both with the same If-Match: exactly one wins."""
+    one, other = two_instances
+    created = requests.post(f"{one}/Patient", json=patient()).json()
+    stale = {**created, "gender": "male"}
+    assert requests.put(f"{one}/Patient/{created['id']}", json=created,
+                        headers={"If-Match": 'W/"1"'}).status_code == 200
+    refused = requests.put(f"{other}/Patient/{created['id']}", json=stale,
+                           headers={"If-Match": 'W/"1"'})
+    assert refused.status_code == 412
+    urls = [f"{base}/Patient/{created['id']}" for base in two_instances]
+    outcomes = run_racers("PUT", urls, [created] * RACERS, {"If-Match": 'W/"2"'})
+    assert Counter(status for status, _ in outcomes) == {200: 1, 412: RACERS - 1}
+    assert requests.get(urls[1]).json()["meta"]["versionId"] == "3"
