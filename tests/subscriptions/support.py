@@ -64,13 +64,17 @@ class Receiver:
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line]
 
-    def bundles(self, kind: str = "event-notification") -> list[dict[str, Any]]:
-        """The notification Bundles of one type, in arrival order."""
-        return [r["body"] for r in self.received() if notification_type(r["body"]) == kind]
+    def bundles(self, kind: str = "event-notification",
+                subscription_id: str | None = None) -> list[dict[str, Any]]:
+        """The notification Bundles of one type (of one subscription), in arrival order."""
+        return [r["body"] for r in self.received() if notification_type(r["body"]) == kind
+                and subscription_id in (None, subscription_of(r["body"]))]
 
-    def events(self) -> list[tuple[int, str]]:
-        """(event number, focus reference) of every event received, in arrival order."""
-        return [event for bundle in self.bundles() for event in bundle_events(bundle)]
+    def events(self, subscription_id: str | None = None) -> list[tuple[int, str]]:
+        """(event number, focus reference) of every event received (for one subscription),
+        in arrival order."""
+        return [event for bundle in self.bundles("event-notification", subscription_id)
+                for event in bundle_events(bundle)]
 
     def wait(self, condition: Callable[[Receiver], bool], timeout: float = 30) -> None:
         """Until ``condition(self)`` holds; fails after ``timeout`` seconds."""
@@ -89,6 +93,22 @@ def status_parameters(bundle: dict[str, Any]) -> dict[str, Any]:
     first = bundle["entry"][0]["resource"]
     assert first["resourceType"] == "Parameters"
     return first
+
+
+def subscription_of(bundle: dict[str, Any]) -> str:
+    """The id of the Subscription a notification is for."""
+    reference = next(p["valueReference"]["reference"]
+                     for p in status_parameters(bundle)["parameter"]
+                     if p["name"] == "subscription")
+    return str(reference).rsplit("/", 1)[1]
+
+
+def event_count(session: requests.Session, base: str, subscription_id: str) -> int:
+    """events-since-subscription-start as ``$status`` tells it (committed events)."""
+    answer = session.get(f"{base}/Subscription/{subscription_id}/$status")
+    assert answer.status_code == 200, answer.text
+    return int(next(p["valueString"] for p in answer.json()["entry"][0]["resource"]["parameter"]
+                    if p["name"] == "events-since-subscription-start"))
 
 
 def notification_type(bundle: dict[str, Any]) -> str:
