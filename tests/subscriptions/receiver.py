@@ -1,14 +1,17 @@
-"""A real rest-hook receiver for the Subscription tests: ``python receiver.py PORT FILE``.
+"""A real rest-hook receiver for the Subscription tests:
+``python receiver.py PORT FILE [SECONDS]``.
 
 Each POST it gets is appended to FILE as one JSON line (its body, and its ``Authorization``
-header when there was one) and answered 200. Run as its own process so that a test can stop
-it (the endpoint is down) and start it again on the same port.
+header when there was one) and answered 200 (after SECONDS, when given: a slow endpoint).
+Run as its own process so that a test can stop it (the endpoint is down) and start it again
+on the same port.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -17,6 +20,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if len(sys.argv) > 3:
+            time.sleep(float(sys.argv[3]))
         line = json.dumps({"authorization": self.headers.get("Authorization"),
                            "content_type": self.headers.get("Content-Type"),
                            "body": json.loads(body)})

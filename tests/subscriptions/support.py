@@ -41,6 +41,8 @@ class Receiver:
     path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
+    #: Seconds it takes to answer each notification.
+    delay: float = 0.0
 
     @property
     def url(self) -> str:
@@ -48,7 +50,8 @@ class Receiver:
 
     def start(self) -> Receiver:
         self.process = subprocess.Popen([sys.executable, str(RECEIVER), str(self.port),
-                                         str(self.path)], stdout=subprocess.PIPE, text=True)
+                                         str(self.path), str(self.delay)],
+                                        stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         assert self.process.stdout.readline().strip() == "listening"
         return self
