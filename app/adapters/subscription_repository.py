@@ -181,12 +181,3 @@ class SubscriptionRepository:
                                        subscription.c.lease_owner == owner)
             .values(lease_owner=None, lease_until=None, **values))
         return result.rowcount == 1
-
-    def pending(self) -> list[tuple[str, str, str, int, int]]:
-        """(id, topic, status, event count, delivered through) of every subscription not
-        deleted, for the command line."""
-        rows = self.conn.execute(select(
-            subscription.c.id, subscription.c.topic, subscription.c.status,
-            subscription.c.event_count, subscription.c.delivered_through)
-            .where(subscription.c.deleted.is_(False)).order_by(subscription.c.created_at))
-        return [tuple(row) for row in rows]

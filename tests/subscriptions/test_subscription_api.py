@@ -3,8 +3,13 @@ handshake, and what reads show (never the channel headers)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from tests.subscriptions.conftest import session_with
 from tests.subscriptions.support import BASE, subscribe, subscription, wait_status
+from tests.support import ROOT, make_pnr, patient
 
 TOPIC_EXTENSION = ("http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
                    "capabilitystatement-subscriptiontopic-canonical")
@@ -90,3 +95,27 @@ def test_the_handshake_activates_and_the_headers_go_only_to_the_endpoint(fbase, 
     assert secret not in str(status)
     assert full.delete(f"{fbase}/Subscription/{subscription_id}").status_code == 204
     assert full.get(f"{fbase}/Subscription/{subscription_id}").status_code == 410
+
+
+def test_the_command_line_lists_subscriptions_and_undelivered_events(sub_database, fbase,
+                                                                     full, receiver):
+    secret = "X-Receiver-Key: cli-secret-0815"
+    subscription_id = subscribe(full, fbase, subscription("patient-change", receiver.url,
+                                                          headers=[secret]))
+    wait_status(full, fbase, subscription_id, "active")
+    receiver.stop()  # the endpoint is down: the event stays undelivered
+    created = full.post(f"{fbase}/Patient", json=patient(pnr=make_pnr())).json()
+    env = {**os.environ, "DATABASE_URL": sub_database.url}
+    try:
+        listed = subprocess.run([sys.executable, "-m", "app", "subscriptions", "list"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        line = next(row for row in listed.stdout.splitlines() if row.startswith(subscription_id))
+        assert "patient-change" in line and f"127.0.0.1:{receiver.port}" in line
+        assert "cli-secret" not in listed.stdout
+        pending = subprocess.run([sys.executable, "-m", "app", "subscriptions", "pending"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert pending.returncode == 0, pending.stderr
+        assert f"Patient/{created['id']}" in pending.stdout
+    finally:
+        assert full.delete(f"{fbase}/Subscription/{subscription_id}").status_code == 204
