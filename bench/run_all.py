@@ -24,6 +24,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("match_quality", "bench/match_quality.py", []),
     ("match_latency", "bench/match_latency.py", ["--sizes", "10000,100000"]),
     ("read_instructions", "bench/read_instructions.py", []),
+    ("notification_latency", "bench/notification_latency.py", []),
 ]
 
 
