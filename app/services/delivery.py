@@ -153,7 +153,11 @@ class Deliverer:
 
     def _post(self, stored: StoredSubscription, bundle: dict[str, Any]) -> None:
         """POST the Bundle to the endpoint (no redirects followed: the allow-list holds
-        for the address actually called)."""
+        for the address actually called — and it is the allow-list of now, which may have
+        shrunk since the subscription was made)."""
+        if not any(stored.endpoint.startswith(prefix)
+                   for prefix in self.settings.subscription_endpoint_prefixes):
+            raise DeliveryFailed("the endpoint is not in SUBSCRIPTION_ENDPOINT_PREFIXES")
         parts = urlsplit(stored.endpoint)
         headers = {"Content-Type": "application/fhir+json", "User-Agent": "sweid-fhir"}
         for line in orjson.loads(stored.headers) if stored.headers else []:
