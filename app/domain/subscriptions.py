@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from app.domain.errors import BusinessRuleViolation, InvalidRequest
 from app.domain.extensions import CANONICAL
@@ -55,7 +55,9 @@ MAX_HEARTBEAT_SECONDS = 86_400
 #: Headers the server sets itself: a subscriber's line may not replace them.
 RESERVED_HEADERS = frozenset({"host", "content-type", "content-length", "transfer-encoding",
                               "connection"})
-_HEADER = re.compile(r"^(?P<name>[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}):[ \t]*(?P<value>.*)$")
+#: One header line: a token, a colon and a value of visible ASCII, spaces and tabs.
+_HEADER = re.compile(r"^(?P<name>[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}):[ \t]*"
+                     r"(?P<value>[\x20-\x7e\t]*)$")
 _FILTER = re.compile(r"^(?:Patient\?)?identifier=(?P<system>[^|&]+)\|$")
 
 
@@ -149,6 +151,14 @@ def _endpoint(endpoint: Any, prefixes: tuple[str, ...]) -> str:
     if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
         raise BusinessRuleViolation("Subscription.channel.endpoint must be an http(s) URL",
                                     expression=where)
+    try:
+        parts = urlsplit(endpoint)
+        usable = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        usable = False
+    if not usable:
+        raise BusinessRuleViolation("Subscription.channel.endpoint is not a usable URL (host "
+                                    "and port)", expression=where)
     if len(endpoint) > 2048 or not any(endpoint.startswith(p) for p in prefixes if p):
         raise BusinessRuleViolation(
             "Subscription.channel.endpoint is not among the endpoints this server may call "

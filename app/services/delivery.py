@@ -171,7 +171,7 @@ class Deliverer:
         try:
             connection.request("POST", path, orjson.dumps(bundle), headers)
             status = connection.getresponse().status
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             raise DeliveryFailed(f"no answer: {type(error).__name__}") from None
         finally:
             connection.close()

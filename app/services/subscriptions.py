@@ -38,10 +38,12 @@ from app.domain.subscriptions import (
     OFF,
     REQUESTED,
     SUBSCRIPTION_PROFILE,
+    TOPIC_BY_URL,
     TOPICS,
     parse_subscription,
 )
 from app.masking import must_mask, present
+from app.services.fhir_validation import validate_subscription
 from app.services.patients import check_id
 
 #: Events one ``$events`` answer holds at most.
@@ -60,10 +62,16 @@ def create(uow: UnitOfWork, body: Any, access: Access, *, prefixes: tuple[str, .
            base: str, now: datetime) -> StoredSubscription:
     """Store a client's Subscription with status ``requested`` (the deliverer's handshake
     makes it ``active``)."""
-    request = parse_subscription(body, prefixes)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
+    # The server sets the status; R4 requires a reason, which a client may leave out here.
+    topic = TOPIC_BY_URL.get(str(body.get("criteria")))
+    body = {**body, "status": REQUESTED,
+            "reason": body.get("reason") or "Notifications of "
+            + (topic.title if topic else "a topic")}
+    request = parse_subscription(validate_subscription(body), prefixes)
     subscription_id = str(uuid.uuid4())
-    resource = {"reason": f"Notifications of {TOPICS[request.topic].title}",
-                **request.resource}
+    resource = request.resource
     uow.subscriptions.add({
         "id": subscription_id, "resource": orjson.dumps(resource),
         "headers": orjson.dumps(list(request.headers)) if request.headers else None,
@@ -183,6 +191,6 @@ def _focus_entry(uow: UnitOfWork, event: StoredEvent, content: str, access: Acce
 def _number(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.strip().isdigit():
+    if not value.strip().isdigit() or len(value.strip()) > 18:
         raise InvalidRequest(f"{name} must be an event number (a whole number)")
     return int(value)

@@ -51,6 +51,9 @@ def test_what_the_server_cannot_honour_is_refused(fbase, full, receiver):
         "header line": subscription("patient-merge", receiver.url, headers=["no colon"]),
         "reserved header": subscription("patient-merge", receiver.url,
                                         headers=["Host: elsewhere"]),
+        "header value": subscription("patient-merge", receiver.url,
+                                     headers=["X-Key: nyckel-åäö"]),
+        "bad port": subscription("patient-merge", "http://127.0.0.1:99999/hook"),
         "bad filter": {**subscription("patient-merge", receiver.url),
                        "_criteria": {"extension": [{
                            "url": "http://hl7.org/fhir/uv/subscriptions-backport/"
@@ -62,6 +65,8 @@ def test_what_the_server_cannot_honour_is_refused(fbase, full, receiver):
         assert answer.status_code == 422, (name, answer.text)
     assert full.post(f"{fbase}/Subscription",
                      json={"resourceType": "Patient"}).status_code == 400
+    malformed = {**subscription("patient-merge", receiver.url), "end": "not a date"}
+    assert full.post(f"{fbase}/Subscription", json=malformed).status_code == 400
 
 
 def test_creating_needs_the_subscription_create_scope(fbase, receiver):
