@@ -74,7 +74,7 @@ SECURITY: dict[str, Any] = {
         "system/Patient.s, create .c, update/patch .u, delete .d (batch/transaction: per "
         "entry); $match and $ihe-pix need r or s, $merge/$unmerge .u, $generate-reserve-id "
         ".c or .u; AuditEvent and Provenance need system/AuditEvent.rs / system/Provenance.rs; "
-        "Subscription create/read/search/delete need system/Subscription.c/.r/.s/.d. "
+        "Subscription create/read/search/delete need the Subscription scopes c, r, s and d. "
         "system/*.<perms> and SMART v1 .read/.write/.* are accepted. The scope "
         "'protected-identity' shows protected persons (sekretessmarkering, skyddad "
         "folkbokföring, patient type Oklar, or linked to such a person) unmasked; others get "
@@ -134,15 +134,18 @@ def _subscription_resources() -> list[dict[str, Any]]:
         "supportedProfile": [SUBSCRIPTION_PROFILE],
         "interaction": [{"code": code} for code in ("create", "read", "delete",
                                                     "search-type")],
+        "searchParam": [_search_param("Subscription", name) for name in ("status",
+                                                                         "criteria")],
         "documentation": (
             "Topic-based, rest-hook only; channel.endpoint must start with one of "
             "SUBSCRIPTION_ENDPOINT_PREFIXES. Search: status, criteria (a topic canonical). "
-            "Scopes: system/Subscription.c/.r/.s/.d."),
+            "Scopes: c, r, s and d on Subscription."),
         "operation": [{"name": "status", "definition": STATUS_OPERATION},
                       {"name": "events", "definition": EVENTS_OPERATION}],
     }, {
         "type": "Basic",
         "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [_search_param("Basic", name) for name in ("code", "_id")],
         "documentation": "The SubscriptionTopics (code SubscriptionTopic); search: code, _id.",
     }]
 

@@ -14,6 +14,7 @@ from app.domain.subscriptions import CONTENTS, TOPICS, topic_resource
 from app.http.auth import public, requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
 from app.http.openapi_schemas import AUTH, fhir_doc, query_parameter
+from app.http.presentation import search_url
 from app.services import subscriptions
 from app.services.transactions import run_read, run_write
 
@@ -64,55 +65,56 @@ def search() -> Response:
     base = base_url()
     return fhir_response({
         "resourceType": "Bundle", "type": "searchset", "total": len(found),
-        "link": [{"relation": "self", "url": request.url}],
+        "link": [{"relation": "self", "url": search_url(
+            f"{base}/Subscription", list(request.args.items(multi=True)))}],
         "entry": [{"fullUrl": f"{base}/Subscription/{s.id}",
                    "resource": subscriptions.resource(s), "search": {"mode": "match"}}
                   for s in found]})
 
 
-@blp.route("/Subscription/<resource_id:subscription_id>", methods=["GET"])
+@blp.route("/Subscription/<resource_id:resource_id>", methods=["GET"])
 @blp.doc(summary="Read a Subscription (without its channel headers)",
          **fhir_doc(ok={200: "Subscription"}, errors=(400, *AUTH, 404, 410)))
 @requires("Subscription", "r", interaction="read")
-def read(subscription_id: str) -> Response:
+def read(resource_id: str) -> Response:
     """Read."""
-    stored = run_read(_engine(), lambda uow: subscriptions.read(uow, subscription_id))
+    stored = run_read(_engine(), lambda uow: subscriptions.read(uow, resource_id))
     return fhir_response(subscriptions.resource(stored))
 
 
-@blp.route("/Subscription/<resource_id:subscription_id>", methods=["DELETE"])
+@blp.route("/Subscription/<resource_id:resource_id>", methods=["DELETE"])
 @blp.doc(summary="Delete a Subscription (no more notifications)",
          **fhir_doc(empty={204: "Deleted"}, errors=(400, *AUTH, 404)))
 @requires("Subscription", "d", interaction="delete")
-def delete(subscription_id: str) -> Response:
+def delete(resource_id: str) -> Response:
     """Delete."""
-    run_write(_engine(), lambda uow: subscriptions.delete(uow, subscription_id))
+    run_write(_engine(), lambda uow: subscriptions.delete(uow, resource_id))
     return fhir_response(None, 204)
 
 
-@blp.route("/Subscription/<resource_id:subscription_id>/$status", methods=["GET"])
+@blp.route("/Subscription/<resource_id:resource_id>/$status", methods=["GET"])
 @blp.doc(summary="$status: the subscription's status Parameters (searchset Bundle)",
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 410)))
 @requires("Subscription", "r", interaction="status")
-def status(subscription_id: str) -> Response:
+def status(resource_id: str) -> Response:
     """``$status`` (Subscriptions Backport IG)."""
-    stored = run_read(_engine(), lambda uow: subscriptions.read(uow, subscription_id))
+    stored = run_read(_engine(), lambda uow: subscriptions.read(uow, resource_id))
     return fhir_response(subscriptions.status_bundle(stored, utc_now()))
 
 
-@blp.route("/Subscription/<resource_id:subscription_id>/$events", methods=["GET"])
+@blp.route("/Subscription/<resource_id:resource_id>/$events", methods=["GET"])
 @blp.doc(summary="$events: stored events as a query-event notification Bundle",
          parameters=[query_parameter("eventsSinceNumber", _STRING),
                      query_parameter("eventsUntilNumber", _STRING),
                      query_parameter("content", {"type": "string", "enum": list(CONTENTS)})],
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 410)))
 @requires("Subscription", "r", interaction="events")
-def events(subscription_id: str) -> Response:
+def events(resource_id: str) -> Response:
     """``$events`` (Subscriptions Backport IG); protected persons as for any read."""
     args = request.args
 
     def answer(uow: Any) -> dict[str, Any]:
-        stored = subscriptions.read(uow, subscription_id)
+        stored = subscriptions.read(uow, resource_id)
         return subscriptions.events_bundle(
             uow, stored, since=args.get("eventsSinceNumber"),
             until=args.get("eventsUntilNumber"), content=args.get("content"),
@@ -141,11 +143,11 @@ def topics() -> Response:
                    "search": {"mode": "match"}} for t in shown]})
 
 
-@blp.route("/Basic/<resource_id:topic_id>", methods=["GET"])
+@blp.route("/Basic/<resource_id:resource_id>", methods=["GET"])
 @blp.doc(summary="One SubscriptionTopic", **fhir_doc(ok={200: "Basic"}, errors=(400, 404)))
 @public
-def topic(topic_id: str) -> Response:
+def topic(resource_id: str) -> Response:
     """Read one topic."""
-    if topic_id not in TOPICS:
-        raise NotFound(f"Basic/{topic_id[:64]} is not known")
-    return fhir_response(topic_resource(TOPICS[topic_id]))
+    if resource_id not in TOPICS:
+        raise NotFound(f"Basic/{resource_id[:64]} is not known")
+    return fhir_response(topic_resource(TOPICS[resource_id]))

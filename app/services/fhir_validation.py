@@ -72,7 +72,7 @@ def _validated(model_type: Any, data: dict[str, Any]) -> dict[str, Any]:
             f"{path}: {problem['msg']}" for path, problem in zip(paths, problems, strict=False)
         )
         raise InvalidRequest(f"Invalid {name}: {text}", expression=paths) from None
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, AttributeError) as err:  # the models' own slips too
         raise InvalidRequest(f"Invalid {name}: {type(err).__name__}") from None
     except RecursionError:
         raise InvalidRequest(f"Invalid {name}: elements are nested too deeply") from None
