@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.adapters.subscription_repository import StoredSubscription
 from app.adapters.unit_of_work import UnitOfWork
@@ -65,12 +66,19 @@ class Deliverer:
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set; a failure of the database is logged and retried."""
+        database_down = False
         while not stop.is_set():
+            busy = 0
             try:
                 busy = self.deliver_due()
-            except Exception:  # the thread must outlive a database restart
+                database_down = False
+            except DBAPIError as error:  # the thread outlives a database restart
+                if not database_down:  # one line per outage, no traceback (app.logs)
+                    log.warning("subscription delivery: the database cannot be used (%s); "
+                                "retrying", type(error.orig).__name__)
+                database_down = True
+            except Exception:
                 log.exception("subscription delivery round failed; retrying")
-                busy = 0
             if not busy:
                 stop.wait(self.settings.subscription_poll_seconds)
 
