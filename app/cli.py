@@ -368,6 +368,81 @@ def load(source: str, batch_size: int | None, workers: int | None, job: str | No
         raise SystemExit(2)
 
 
+@main.group("subscriptions")
+def subscriptions_group() -> None:
+    """Subscriptions: list them, show their undelivered events, run a deliverer."""
+
+
+@subscriptions_group.command("list")
+def subscriptions_list() -> None:
+    """Every Subscription not deleted: topic, status, endpoint host (never its headers),
+    events so far, delivered, failures in a row and the last error."""
+    from urllib.parse import urlsplit
+
+    from app.adapters.db import make_engine
+    from app.services.transactions import run_read
+
+    engine = make_engine(Settings.from_env().database_url)
+    try:
+        found = run_read(engine, lambda uow: uow.subscriptions.search(
+            status=None, topic=None, limit=100_000))
+    finally:
+        engine.dispose()
+    click.echo("id\ttopic\tstatus\tendpoint\tevents\tdelivered\tfailures\tlast error")
+    for s in found:
+        where = urlsplit(s.endpoint)
+        click.echo(f"{s.id}\t{s.topic}\t{s.status}\t{where.scheme}://{where.netloc}\t"
+                   f"{s.event_count}\t{s.delivered_through}\t{s.failures}\t"
+                   f"{s.last_error or ''}")
+
+
+@subscriptions_group.command("pending")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="Undelivered events shown per subscription.")
+def subscriptions_pending(limit: int) -> None:
+    """The events not yet delivered, per Subscription: number, time and focus."""
+    from app.adapters.db import make_engine
+    from app.services.transactions import run_read
+
+    engine = make_engine(Settings.from_env().database_url)
+    try:
+        def pending(uow: Any) -> list[tuple[Any, list[Any]]]:
+            return [(s, uow.subscriptions.events(s.id, s.delivered_through + 1, None, limit))
+                    for s in uow.subscriptions.search(status=None, topic=None, limit=100_000)
+                    if s.event_count > s.delivered_through]
+
+        found = run_read(engine, pending)
+    finally:
+        engine.dispose()
+    if not found:
+        click.echo("no undelivered events")
+    for s, events in found:
+        click.echo(f"Subscription/{s.id} ({s.topic}, {s.status}): "
+                   f"{s.event_count - s.delivered_through} undelivered")
+        for event in events:
+            click.echo(f"  {event.number}\t{event.occurred_at:%Y-%m-%dT%H:%M:%S}Z\t{event.focus}")
+
+
+@subscriptions_group.command("deliver")
+def subscriptions_deliver() -> None:
+    """Run a deliverer in the foreground until interrupted (the server's workers run one
+    each already; this is for SUBSCRIPTION_DELIVERY=off in the web tier)."""
+    import threading
+
+    from app.adapters.db import make_engine
+    from app.services.delivery import Deliverer
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    click.echo("delivering; Ctrl-C stops", err=True)
+    try:
+        Deliverer(engine, settings).run(threading.Event())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
 @main.group("match")
 def match_group() -> None:
     """The $match model: show the one in use, refit it on this database's records."""

@@ -40,6 +40,26 @@ class Settings:
     match_model_file: str | None = None
     #: The level of the app's log lines, and of gunicorn's (app.gunicorn_conf): LOG_LEVEL.
     log_level: str = "info"
+    #: Subscriptions (api.md "Subscriptions", README "Subscriptions"). The URL prefixes a
+    #: Subscription's endpoint must start with (SUBSCRIPTION_ENDPOINT_PREFIXES,
+    #: comma-separated); none set: no endpoint is allowed.
+    subscription_endpoint_prefixes: tuple[str, ...] = ()
+    #: Whether each server worker runs a deliverer (SUBSCRIPTION_DELIVERY=off: none).
+    subscription_delivery: bool = True
+    #: Seconds a deliverer waits before it looks for work again when it found none.
+    subscription_poll_seconds: float = 0.5
+    #: Retries after a failed delivery wait this long, doubling up to the maximum.
+    subscription_retry_base_seconds: float = 2.0
+    subscription_retry_max_seconds: float = 300.0
+    #: Failed deliveries in a row after which the status becomes ``error``.
+    subscription_max_failures: int = 5
+    #: Seconds one POST to an endpoint may take.
+    subscription_timeout_seconds: float = 10.0
+    #: Seconds a deliverer holds a subscription (longer than the timeout); one that dies
+    #: mid-send frees it when this runs out.
+    subscription_lease_seconds: float = 60.0
+    #: Events at most in one notification.
+    subscription_batch_size: int = 20
 
     @property
     def auth_configured(self) -> bool:
@@ -65,14 +85,36 @@ class Settings:
             jwks_file=env.get("JWKS_FILE") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
-            request_log=(env.get("REQUEST_LOG") or "on").strip().lower() not in (
-                "off", "0", "false", "no"),
+            request_log=_switch(env.get("REQUEST_LOG")),
             match_model_file=env.get("MATCH_MODEL_FILE") or None,
             log_level=env.get("LOG_LEVEL") or cls.log_level,
+            subscription_endpoint_prefixes=tuple(
+                p.strip() for p in (env.get("SUBSCRIPTION_ENDPOINT_PREFIXES") or "").split(",")
+                if p.strip()),
+            subscription_delivery=_switch(env.get("SUBSCRIPTION_DELIVERY")),
+            subscription_poll_seconds=float(env.get("SUBSCRIPTION_POLL_SECONDS",
+                                                    cls.subscription_poll_seconds)),
+            subscription_retry_base_seconds=float(env.get(
+                "SUBSCRIPTION_RETRY_BASE_SECONDS", cls.subscription_retry_base_seconds)),
+            subscription_retry_max_seconds=float(env.get(
+                "SUBSCRIPTION_RETRY_MAX_SECONDS", cls.subscription_retry_max_seconds)),
+            subscription_max_failures=int(env.get("SUBSCRIPTION_MAX_FAILURES",
+                                                  cls.subscription_max_failures)),
+            subscription_timeout_seconds=float(env.get("SUBSCRIPTION_TIMEOUT_SECONDS",
+                                                       cls.subscription_timeout_seconds)),
+            subscription_lease_seconds=float(env.get("SUBSCRIPTION_LEASE_SECONDS",
+                                                     cls.subscription_lease_seconds)),
+            subscription_batch_size=int(env.get("SUBSCRIPTION_BATCH_SIZE",
+                                                cls.subscription_batch_size)),
         )
 
 
 UNKNOWN_BIRTH_DATE_POLICIES = ("empty", "minus-120-years")
+
+
+def _switch(value: str | None) -> bool:
+    """An on/off setting, on unless it says off, 0, false or no."""
+    return (value or "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def _policy(value: str | None) -> str:

@@ -114,9 +114,14 @@ class RequestWatchdog:
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn hook, in each worker process: start its watchdog."""
+    """gunicorn hook, in each worker process: start its watchdog and its Subscription
+    deliverer (app.services.delivery; the workers share the work through the database)."""
+    from app.config import Settings
+    from app.services import delivery
+
     worker.request_watchdog = RequestWatchdog(timeout, worker.log)
     worker.request_watchdog.start()
+    delivery.start(Settings.from_env())
 
 
 def pre_request(worker: Any, req: Any) -> None:

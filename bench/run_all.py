@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("match_latency", "bench/match_latency.py", ["--sizes", "10000,100000"]),
     ("read_instructions", "bench/read_instructions.py", []),
     ("load_bench", "bench/load_bench.py", ["--sizes", "100000"]),
+    ("notification_latency", "bench/notification_latency.py", []),
 ]
 
 

@@ -22,7 +22,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def server(database: Database) -> Iterator[Server]:
-    srv = Server(database).start()
+    # The examples' own receivers (examples/subscribe_merge.py) listen on 127.0.0.1.
+    srv = Server(database, env={"SUBSCRIPTION_ENDPOINT_PREFIXES": "http://127.0.0.1:"}).start()
     yield srv
     srv.stop()
 

@@ -179,8 +179,10 @@ class Server:
         return Path(os.environ.get("TMPDIR", "/tmp")) / f"sweid-{self.port}.log"
 
     def start(self) -> Server:
+        # Test servers allow Subscription endpoints on this machine (the receivers of the
+        # tests and examples): every server on a database delivers its subscriptions.
         env = {**os.environ, "DATABASE_URL": self.database.url, "WORKERS": str(self.workers),
-               **self.env}
+               "SUBSCRIPTION_ENDPOINT_PREFIXES": "http://127.0.0.1:", **self.env}
         if self.upgrade:
             subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], env=env,
                            check=True, cwd=ROOT, capture_output=True)

@@ -205,3 +205,51 @@ audit_resource_index = Table(
     Column("value", String(255), nullable=False),
     Index("ix_audit_resource_index_lookup", "resource_type", "param", "value"),
 )
+
+# --- Subscriptions (api.md "Subscriptions", app.services.subscriptions) ---
+# One row per Subscription: what the client asked for (``resource``, without the channel
+# headers, which live in ``headers`` and are never returned), the event counter that write
+# transactions advance under the row lock (so event numbers follow commit order), and the
+# delivery state that the deliverers (app.services.delivery) hold a lease on.
+subscription = Table(
+    "subscription",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("resource", LargeBinary, nullable=False),
+    Column("headers", LargeBinary),
+    Column("topic", String(255), nullable=False),
+    Column("endpoint", String(2048), nullable=False),
+    # The FHIR base the subscriber used (fullUrls of notifications when BASE_URL is unset).
+    Column("base_url", String(2048), nullable=False),
+    Column("content", String(16), nullable=False),
+    Column("filter_system", String(255)),
+    Column("heartbeat_seconds", Integer),
+    Column("owner", String(255)),
+    Column("owner_sees_protected", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("event_count", BigInteger, nullable=False),
+    Column("delivered_through", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("next_attempt_at", DateTime),
+    Column("heartbeat_due_at", DateTime),
+    Column("last_error", String(255)),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime),
+    Index("ix_subscription_topic", "topic", "status"),
+)
+
+# The outbox: every event, numbered per subscription, written in the transaction of the
+# change that caused it; kept after delivery for $events.
+subscription_event = Table(
+    "subscription_event",
+    metadata,
+    Column("subscription_id", String(64), ForeignKey("subscription.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("event_number", BigInteger, primary_key=True),
+    Column("focus", String(128), nullable=False),
+    Column("focus_version", Integer),
+    Column("context", String(1000)),
+    Column("occurred_at", DateTime, nullable=False),
+)

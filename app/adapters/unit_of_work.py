@@ -1,4 +1,10 @@
-"""The unit of work: one database transaction, explicitly committed by the service."""
+"""The unit of work: one database transaction, explicitly committed by the service.
+
+Subscription events (the outbox, app.services.subscription_events) are collected while the
+use case runs and written by :meth:`UnitOfWork.commit` just before the commit, in the same
+transaction: all at the end, so that the subscription rows they lock are locked in one
+order by every writer and held only for the commit.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from app.adapters.audit_repository import AuditRepository
 from app.adapters.load_progress_repository import LoadProgressRepository
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
+from app.adapters.subscription_repository import SubscriptionRepository
+from app.domain.fhirdate import utc_now
+from app.domain.subscriptions import PatientEvent
 
 
 class UnitOfWork:
@@ -21,6 +30,8 @@ class UnitOfWork:
         self.write = write
         self._conn: Connection | None = None
         self._kept = False  # a read connection kept by this thread (app.adapters.read_connections)
+        #: Subscription events of this transaction, written by :meth:`commit`.
+        self.events: list[PatientEvent] = []
 
     @classmethod
     def joining(cls, conn: Connection) -> UnitOfWork:
@@ -57,6 +68,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn)
         self.reserve_ids = ReserveIdRepository(conn)
         self.load_progress = LoadProgressRepository(conn)
+        self.subscriptions = SubscriptionRepository(conn)
 
     def __exit__(
         self,
@@ -83,7 +95,10 @@ class UnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Commit everything done in this unit of work."""
+        """Commit everything done in this unit of work, with its subscription events."""
+        if self.events:
+            self.subscriptions.append_events(self.events, utc_now())
+            self.events = []
         self.connection.commit()
 
     def lock(self, key: str) -> None:

@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         conformance_routes,
         health_routes,
         patient_routes,
+        subscription_routes,
         system_routes,
     )
 
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in operation_modules():
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
+    api.register_blueprint(subscription_routes.blp)
     # Last: its rule matches the resource types none of the rules above serves.
     api.register_blueprint(routing.other_types)
     register_error_handlers(app)

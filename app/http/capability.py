@@ -6,6 +6,13 @@ from typing import Any
 
 from app.conformance import PATIENT_PROFILE, TYPES, served_search_parameter
 from app.domain.search import PARAMETER_DOCS
+from app.domain.subscriptions import (
+    EVENTS_OPERATION,
+    STATUS_OPERATION,
+    SUBSCRIPTION_PROFILE,
+    TOPIC_CANONICAL_EXTENSION,
+    TOPICS,
+)
 
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
                 "history-type", "create", "search-type")
@@ -47,7 +54,7 @@ def capability_statement(base: str, operations: list[dict[str, str]], *,
                 "searchInclude": ["Patient:link"],
                 "searchParam": search_params,
                 "operation": operations,
-            }, *_audit_resources(), *_conformance_resources()],
+            }, *_audit_resources(), *_conformance_resources(), *_subscription_resources()],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "security": SECURITY if auth_configured else OPEN_SECURITY,
         }],
@@ -66,7 +73,8 @@ SECURITY: dict[str, Any] = {
         "scopes per interaction: read/vread/history need system/Patient.r, search "
         "system/Patient.s, create .c, update/patch .u, delete .d (batch/transaction: per "
         "entry); $match and $ihe-pix need r or s, $merge/$unmerge .u, $generate-reserve-id "
-        ".c or .u; AuditEvent and Provenance need system/AuditEvent.rs / system/Provenance.rs. "
+        ".c or .u; AuditEvent and Provenance need system/AuditEvent.rs / system/Provenance.rs; "
+        "Subscription create/read/search/delete need the Subscription scopes c, r, s and d. "
         "system/*.<perms> and SMART v1 .read/.write/.* are accepted. The scope "
         "'protected-identity' shows protected persons (sekretessmarkering, skyddad "
         "folkbokföring, patient type Oklar, or linked to such a person) unmasked; others get "
@@ -114,6 +122,32 @@ def _audit_resources() -> list[dict[str, Any]]:
                                           if name == DATE_PARAMETER[rtype] else {})
             for name in [*SEARCH_PARAMETERS[rtype], DATE_PARAMETER[rtype]]],
     } for rtype in SEARCH_PARAMETERS]
+
+
+def _subscription_resources() -> list[dict[str, Any]]:
+    """Subscription (Subscriptions R5 Backport IG, its topics named by the backport's
+    extension) and the topics themselves as Basic resources."""
+    return [{
+        "extension": [{"url": TOPIC_CANONICAL_EXTENSION, "valueCanonical": topic.url}
+                      for topic in TOPICS.values()],
+        "type": "Subscription",
+        "supportedProfile": [SUBSCRIPTION_PROFILE],
+        "interaction": [{"code": code} for code in ("create", "read", "delete",
+                                                    "search-type")],
+        "searchParam": [_search_param("Subscription", name) for name in ("status",
+                                                                         "criteria")],
+        "documentation": (
+            "Topic-based, rest-hook only; channel.endpoint must start with one of "
+            "SUBSCRIPTION_ENDPOINT_PREFIXES. Search: status, criteria (a topic canonical). "
+            "Scopes: c, r, s and d on Subscription."),
+        "operation": [{"name": "status", "definition": STATUS_OPERATION},
+                      {"name": "events", "definition": EVENTS_OPERATION}],
+    }, {
+        "type": "Basic",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [_search_param("Basic", name) for name in ("code", "_id")],
+        "documentation": "The SubscriptionTopics (code SubscriptionTopic); search: code, _id.",
+    }]
 
 
 def _conformance_resources() -> list[dict[str, Any]]:

@@ -175,6 +175,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                       "a resource or parts"),
     "Parameters": _resource("Parameters", {"parameter": _array(ref("ParametersParameter"))},
                             "FHIR R4 Parameters: operation input and output"),
+    "Subscription": _resource("Subscription", {
+        "status": {"type": "string", "enum": ["requested", "active", "error", "off"]},
+        "reason": _STRING, "criteria": _URI, "error": _STRING,
+        "channel": _object({
+            "type": {"type": "string", "enum": ["rest-hook"]}, "endpoint": _URI,
+            "payload": {"type": "string", "enum": ["application/fhir+json"]},
+            "header": _array(_STRING)}, required=["type"]),
+    }, "Topic-based Subscription (Subscriptions R5 Backport IG); channel.header is never "
+       "returned", required=["criteria", "channel"]),
+    "Basic": _resource("Basic", {"code": ref("CodeableConcept"),
+                                 "extension": _array(_object({}))},
+                       "A SubscriptionTopic, as the Subscriptions Backport IG serves them in R4"),
     "OperationOutcome": _resource("OperationOutcome", {
         "issue": {"type": "array", "minItems": 1, "items": _object({
             "severity": {"type": "string",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.subscription import Subscription
 from pydantic import ValidationError
 
 from app.domain.errors import InvalidRequest
@@ -43,22 +44,40 @@ def validate_patient(data: Any) -> dict[str, Any]:
                              expression=["resourceType"])
     # Before the model: validating 40,000 telecom entries alone takes seconds (issue 14).
     check_repeats(data)
+    dumped = _validated(Patient, data)
+    _check_required_codes(dumped)
+    return dumped
+
+
+def validate_subscription(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the canonical JSON dict of a Subscription, or raise InvalidRequest (400)
+    naming each broken element (what the server can honour is checked afterwards, by
+    :func:`app.domain.subscriptions.parse_subscription`)."""
+    if data.get("resourceType") != "Subscription":
+        raise InvalidRequest("Expected a Subscription resource (resourceType Subscription)",
+                             expression=["resourceType"])
+    check_repeats(data, "Subscription")
+    return _validated(Subscription, data)
+
+
+def _validated(model_type: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``data`` with a fhir.resources model; its canonical JSON dict."""
+    name = model_type.__name__
     try:
-        model = Patient.model_validate(data)
+        model = model_type.model_validate(data)
     except ValidationError as err:
         problems = err.errors()
         paths = [_fhirpath(problem["loc"]) for problem in problems[:MAX_REPORTED]]
         text = "; ".join(
             f"{path}: {problem['msg']}" for path, problem in zip(paths, problems, strict=False)
         )
-        raise InvalidRequest(f"Invalid Patient: {text}", expression=paths) from None
-    except (ValueError, TypeError) as err:
-        raise InvalidRequest(f"Invalid Patient: {type(err).__name__}") from None
+        raise InvalidRequest(f"Invalid {name}: {text}", expression=paths) from None
+    except (ValueError, TypeError, AttributeError) as err:  # the models' own slips too
+        raise InvalidRequest(f"Invalid {name}: {type(err).__name__}") from None
     except RecursionError:
-        raise InvalidRequest("Invalid Patient: elements are nested too deeply") from None
-    _check_null_items(data, "Patient")
+        raise InvalidRequest(f"Invalid {name}: elements are nested too deeply") from None
+    _check_null_items(data, name)
     dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, by_alias=True)
-    _check_required_codes(dumped)
     return dumped
 
 

@@ -16,8 +16,8 @@ chain leads back to the source is refused as a cycle.
 
 Notifications: every merge and unmerge writes new versions of both records (visible in
 ``_history``, instance and type level) and a Provenance (``GET
-/fhir/Provenance?target=Patient/<id>``), plus an AuditEvent. Downstream systems poll
-either; a future Subscription can trigger on the same Provenance or history rows.
+/fhir/Provenance?target=Patient/<id>``), plus an AuditEvent, and the ``patient-merge``
+subscription events of both records in the same transaction (api.md "Subscriptions").
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
 from app.domain.patient_index import index_patient
 from app.domain.search import Clause, SearchQuery, TokenValue
+from app.domain.subscriptions import merge_events
 from app.masking import must_mask, restore_withheld
 from app.services import audit_events, patients, provenance
 
@@ -129,6 +130,8 @@ def merge(uow: UnitOfWork, request: MergeRequest, access: Access, today: date) -
             "source", f"Patient/{pair.source.id}/_history/{pair.source.version_id}")],
         reasons=reasons)
     audit_events.record(uow, access, "U", [pair.target.id, pair.source.id], "0", "merge")
+    uow.events += merge_events((written_source.id, written_source.version_id, merged.source),
+                               (written_target.id, written_target.version_id, merged.target))
     return MergeOutcome(_load(written_target), written_target.protected, messages,
                         provenance_id)
 
@@ -177,6 +180,8 @@ def unmerge(uow: UnitOfWork, request: MergeRequest, access: Access,
         entities=[provenance.Entity("source", f"Provenance/{merge_record['id']}")],
         reasons=[reason] if reason else [])
     audit_events.record(uow, access, "U", [pair.target.id, pair.source.id], "0", "unmerge")
+    uow.events += merge_events((written_source.id, written_source.version_id, undone.source),
+                               (written_target.id, written_target.version_id, undone.target))
     return MergeOutcome(_load(written_target), written_target.protected, messages,
                         provenance_id)
 

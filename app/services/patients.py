@@ -52,6 +52,7 @@ from app.domain.merge import (
 from app.domain.patient_index import PatientIndex, index_patient
 from app.domain.protection import is_protected
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
+from app.domain.subscriptions import patient_events
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
 from app.services.fhir_validation import validate_patient
@@ -258,7 +259,8 @@ def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     if must_mask(current.protected, access):
         raise Forbidden("Deleting a protected Patient needs the protected-identity scope")
     if not current.deleted:
-        uow.patients.mark_deleted(current, utc_now())
+        version_id = uow.patients.mark_deleted(current, utc_now())
+        uow.events += patient_events(current.id, version_id, _load(current), None)
 
 
 def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Access) -> None:
@@ -343,6 +345,8 @@ def write(
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
+    before = _load(previous) if previous is not None and not previous.deleted else None
+    uow.events += patient_events(patient_id, version_id, before, resource)  # the outbox
     if mirror_seealso:
         _mirror_seealso(uow, patient_id, previous, resource)
     was_protected = previous is not None and previous.protected

@@ -44,6 +44,9 @@ COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("profiles",): {"--check"},
     ("match", "fit"): {"-o", "--output", "--sample", "--seed", "--version"},
     ("match", "show"): set(),
+    ("subscriptions", "list"): set(),
+    ("subscriptions", "pending"): {"--limit"},
+    ("subscriptions", "deliver"): set(),
 }
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 

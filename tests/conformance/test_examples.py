@@ -32,6 +32,8 @@ ROUTINES: dict[str, tuple[str, list[str]]] = {
         "ihe_pix_lookup.py", [r"> GET /Patient/\$ihe-pix\?"]),
     "protected person, §3.6": (
         "protected_person.py", [r"> POST /Patient$", r"> GET /Patient/"]),
+    "merge notification, §3.5": (
+        "subscribe_merge.py", [r"> POST /Subscription$", r"> POST /Patient/\$merge$"]),
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 
