@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Table,
@@ -44,6 +45,12 @@ class StoredPatient:
     protected: bool
     resource: bytes | None
     method: str = "PUT"
+
+    def load(self) -> dict[str, Any]:
+        """The stored resource as a new dict (a version that is not a deletion marker)."""
+        assert self.resource is not None, f"Patient/{self.id} version {self.version_id} is deleted"
+        loaded: dict[str, Any] = orjson.loads(self.resource)
+        return loaded
 
 
 class PatientRepository:

@@ -37,7 +37,8 @@ from app.adapters.tables import (
     patient_token,
 )
 from app.domain.identifiers import IdentifierMatch
-from app.domain.patient_index import link_target_id, telecom_code
+from app.domain.patient_index import telecom_code
+from app.domain.references import patient_reference_id
 from app.domain.search import WITHHELD_PARAMETERS, Clause, DateValue, SearchQuery, TokenValue
 from app.domain.text import fold
 
@@ -198,7 +199,7 @@ def _active(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement
 
 
 def _link_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
-    target = link_target_id(str(value)) or link_target_id(f"Patient/{value}") or ""
+    target = patient_reference_id(str(value)) or patient_reference_id(f"Patient/{value}") or ""
     return None, [target]
 
 

@@ -37,12 +37,12 @@ Rules:
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from app.domain.errors import BusinessRuleViolation
+from app.domain.references import link_target_id
 from app.identity import kind_for_system, lrid_vgr, personnummer, priority, samordningsnummer
 
 #: Rank of a record without any own identifier: below everything.
@@ -55,7 +55,6 @@ SEEALSO = "seealso"
 OLD = "old"
 #: Follow at most this many ``replaced-by`` hops (a longer chain is corrupt data).
 MAX_CHAIN = 50
-_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _ABSENT = object()
 #: Elements :func:`unmerge` restores by rules of their own (or never: meta is the server's).
 UNMERGE_OWN_RULES = ("resourceType", "id", "meta", "identifier", "link")
@@ -106,22 +105,13 @@ class UnmergeResult:
 
 # --- reading links ------------------------------------------------------------------------
 
-def reference_id(reference: Any) -> str | None:
-    """The Patient id a reference string names (``Patient/1``, an absolute URL, with or
-    without ``_history``); None for anything else."""
-    if not isinstance(reference, str):
-        return None
-    match = _PATIENT_REF.search(reference.strip())
-    return match.group(1) if match else None
-
-
 def linked_ids(resource: dict[str, Any], link_type: str | None = None) -> list[str]:
     """Ids of the Patients ``resource`` links to (of one ``link.type``, or all)."""
     found = []
     for link in resource.get("link") or []:
         if link_type is not None and link.get("type") != link_type:
             continue
-        target = reference_id((link.get("other") or {}).get("reference"))
+        target = link_target_id(link)
         if target is not None and target not in found:
             found.append(target)
     return found
@@ -404,7 +394,7 @@ def _add_link(resource: dict[str, Any], other_id: str, link_type: str) -> None:
 def _remove_link(resource: dict[str, Any], other_id: str, link_type: str) -> None:
     links = [link for link in resource.get("link") or []
              if not (link.get("type") == link_type
-                     and reference_id((link.get("other") or {}).get("reference")) == other_id)]
+                     and link_target_id(link) == other_id)]
     if links:
         resource["link"] = links
     else:

@@ -15,6 +15,7 @@ from app.domain.extensions import PATIENT_GROUP, PATIENT_TYPE, coded_values
 from app.domain.fhirdate import date_range
 from app.domain.matching import encode_record, record_from_patient, record_keys
 from app.domain.protection import is_protected
+from app.domain.references import link_target_id
 from app.domain.text import fold
 
 MAX_INDEXED = 255
@@ -43,14 +44,6 @@ class PatientIndex:
     match_record: bytes | None = None
 
 
-def link_target_id(reference: str | None) -> str | None:
-    """The Patient id a ``Patient.link.other.reference`` points at (``Patient/123`` → 123)."""
-    if not reference:
-        return None
-    match = re.search(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/\d+)?$", reference)
-    return match.group(1) if match else None
-
-
 def index_patient(resource: dict[str, Any]) -> PatientIndex:
     """Extract every search key of ``resource``."""
     index = PatientIndex(
@@ -77,7 +70,7 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
     for key in sorted(record_keys(record)):
         _add_token(index, MATCH_KEY_PARAM, "", key)
     for link in resource.get("link", []):
-        if target := link_target_id(link.get("other", {}).get("reference")):
+        if target := link_target_id(link):
             index.links.append((target, link.get("type", "")))
     # Duplicates go once at the end, first occurrences kept in order: a membership test per
     # entry made indexing quadratic (issue 14: 40,000 telecom entries took minutes).

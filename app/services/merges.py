@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import orjson
-
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
@@ -35,6 +33,7 @@ from app.domain.access import Access
 from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
 from app.domain.patient_index import index_patient
+from app.domain.references import patient_reference_id
 from app.domain.search import Clause, SearchQuery, TokenValue
 from app.domain.subscriptions import merge_events
 from app.masking import must_mask, restore_withheld
@@ -132,7 +131,7 @@ def merge(uow: UnitOfWork, request: MergeRequest, access: Access, today: date) -
     audit_events.record(uow, access, "U", [pair.target.id, pair.source.id], "0", "merge")
     uow.events += merge_events((written_source.id, written_source.version_id, merged.source),
                                (written_target.id, written_target.version_id, merged.target))
-    return MergeOutcome(_load(written_target), written_target.protected, messages,
+    return MergeOutcome(written_target.load(), written_target.protected, messages,
                         provenance_id)
 
 
@@ -182,7 +181,7 @@ def unmerge(uow: UnitOfWork, request: MergeRequest, access: Access,
     audit_events.record(uow, access, "U", [pair.target.id, pair.source.id], "0", "unmerge")
     uow.events += merge_events((written_source.id, written_source.version_id, undone.source),
                                (written_target.id, written_target.version_id, undone.target))
-    return MergeOutcome(_load(written_target), written_target.protected, messages,
+    return MergeOutcome(written_target.load(), written_target.protected, messages,
                         provenance_id)
 
 
@@ -196,7 +195,7 @@ def resolve(uow: UnitOfWork, ref: PatientRef, role: str, today: date) -> str:
         if isinstance(ref.reference.get("identifier"), dict):
             identifiers.append(ref.reference["identifier"])
         if ref.reference.get("reference") is not None:
-            named = rules.reference_id(ref.reference.get("reference"))
+            named = patient_reference_id(ref.reference.get("reference"))
             if named is None:
                 raise InvalidRequest(f"{role}: the reference must name a Patient "
                                      "(Patient/<id>)", expression=[role])
@@ -229,7 +228,7 @@ def _by_identifiers(uow: UnitOfWork, identifiers: list[dict[str, Any]], role: st
         raise NotFound(f"No Patient holds the {role}-identifier")
     # A merged-away record's identifiers are also on its survivor (use=old): the record that
     # holds them as its own is the one named.
-    own = [p.id for p in found if _holds_own(_load(p), matches)]
+    own = [p.id for p in found if _holds_own(p.load(), matches)]
     if len(own) == 1:
         return own[0]
     if len(found) == 1:
@@ -254,7 +253,7 @@ def _lock_pair(uow: UnitOfWork, request: MergeRequest, today: date) -> _Pair:
                                  "itself")
     locked = {pid: _lock(uow, pid) for pid in sorted((source_id, target_id))}
     source, target = locked[source_id], locked[target_id]
-    return _Pair(source, target, _load(source), _load(target))
+    return _Pair(source, target, source.load(), target.load())
 
 
 def _lock(uow: UnitOfWork, patient_id: str) -> StoredPatient:
@@ -275,7 +274,7 @@ def _chain(uow: UnitOfWork, resource: dict[str, Any]) -> list[str]:
         chain.append(survivor)
         if stored is None or stored.deleted or len(chain) > rules.MAX_CHAIN:
             break
-        current = _load(stored)
+        current = stored.load()
     return chain
 
 
@@ -321,10 +320,5 @@ def _version(uow: UnitOfWork, patient_id: str, version_id: int) -> dict[str, Any
         raise rules.MergeRefused(f"The history of Patient/{patient_id} does not hold the "
                                  "version the merge started from; the merge cannot be undone "
                                  "exactly")
-    return _load(stored)
+    return stored.load()
 
-
-def _load(stored: StoredPatient) -> dict[str, Any]:
-    assert stored.resource is not None
-    loaded: dict[str, Any] = orjson.loads(stored.resource)
-    return loaded

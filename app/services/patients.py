@@ -47,10 +47,10 @@ from app.domain.merge import (
     check_merge_links_kept,
     check_seealso,
     linked_ids,
-    reference_id,
 )
 from app.domain.patient_index import PatientIndex, index_patient
 from app.domain.protection import is_protected
+from app.domain.references import link_target_id
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.domain.subscriptions import patient_events
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
@@ -163,8 +163,8 @@ def update(
             # that of the records linked to it): only a caller who may see it may do that.
             raise Forbidden("Re-creating a deleted protected Patient needs the "
                             "protected-identity scope")
-        resource = restore_withheld(resource, _load(current))
-    before = None if current is None or current.deleted else _load(current)
+        resource = restore_withheld(resource, current.load())
+    before = None if current is None or current.deleted else current.load()
     if not bulk_load:
         check_link_changes(uow, before, resource)
     return WriteResult(before is None, write(uow, patient_id, resource, current, "PUT",
@@ -217,7 +217,7 @@ def patch(
         )
     try:
         document = jsonpatch.JsonPatch(operations)
-        patched = document.apply(_load(current))
+        patched = document.apply(current.load())
     except (jsonpatch.InvalidJsonPatch, TypeError, AttributeError):
         raise InvalidRequest("The body is not a valid JSON Patch document") from None
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, IndexError, KeyError):
@@ -225,7 +225,7 @@ def patch(
     if not isinstance(patched, dict) or patched.get("id") != patient_id:
         raise BusinessRuleViolation("A JSON Patch may not change the resource id")
     resource = prepare(patched, today)
-    check_link_changes(uow, _load(current), resource)
+    check_link_changes(uow, current.load(), resource)
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
@@ -260,7 +260,7 @@ def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
         raise Forbidden("Deleting a protected Patient needs the protected-identity scope")
     if not current.deleted:
         version_id = uow.patients.mark_deleted(current, utc_now())
-        uow.events += patient_events(current.id, version_id, _load(current), None)
+        uow.events += patient_events(current.id, version_id, current.load(), None)
 
 
 def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Access) -> None:
@@ -345,7 +345,7 @@ def write(
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
-    before = _load(previous) if previous is not None and not previous.deleted else None
+    before = previous.load() if previous is not None and not previous.deleted else None
     uow.events += patient_events(patient_id, version_id, before, resource)  # the outbox
     if mirror_seealso:
         _mirror_seealso(uow, patient_id, previous, resource)
@@ -383,13 +383,13 @@ def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | 
     maintenance never recurses. Deleting a Patient leaves the other side's link as it is."""
     before: set[str] = set()
     if previous is not None and not previous.deleted and previous.resource is not None:
-        before = set(linked_ids(_load(previous), SEEALSO))
+        before = set(linked_ids(previous.load(), SEEALSO))
     after = set(linked_ids(resource, SEEALSO))
     for other_id in sorted(before ^ after):
         other = uow.patients.get(other_id, for_update=True)
         if other is None or other.deleted:
             continue
-        other_resource = _load(other)
+        other_resource = other.load()
         links = list(other_resource.get("link") or [])
         has_reverse = patient_id in linked_ids(other_resource, SEEALSO)
         if other_id in after and not has_reverse:
@@ -544,11 +544,6 @@ def _matches(uow: UnitOfWork, query: SearchQuery, what: str) -> StoredPatient | 
     return uow.patients.get(found[0].id) if found else None
 
 
-def _load(stored: StoredPatient) -> dict[str, Any]:
-    assert stored.resource is not None
-    loaded: dict[str, Any] = orjson.loads(stored.resource)
-    return loaded
-
 
 def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
                        resource: dict[str, Any]) -> None:
@@ -558,12 +553,12 @@ def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
     check_merge_links_kept(before, resource)
     already = set(linked_ids(before or {}, SEEALSO))
     for position, link in enumerate(resource.get("link") or []):
-        other_id = reference_id((link.get("other") or {}).get("reference"))
+        other_id = link_target_id(link)
         if link.get("type") != SEEALSO or other_id is None or other_id in already:
             continue
         other = uow.patients.get(other_id)
         if other is not None and not other.deleted:  # an unknown target: write() refuses it
-            check_seealso(resource, _load(other), position)
+            check_seealso(resource, other.load(), position)
 
 
 def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,

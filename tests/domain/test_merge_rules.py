@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from app.domain import merge as rules
+from app.domain.references import patient_reference_id
 from tests.support import LRID_SYSTEM, NRID_SYSTEM, PNR_SYSTEM, SNR_SYSTEM
 
 GRID_SYSTEM = "urn:oid:1.2.752.113.11.0.2.1.1.4"
@@ -173,9 +174,9 @@ def test_cycles_and_already_merged_records_are_refused():
 
 
 def test_reference_ids_and_links_are_read_from_any_reference_form():
-    assert rules.reference_id("http://x/fhir/Patient/12/_history/3") == "12"
-    assert rules.reference_id("Observation/1") is None
-    assert rules.reference_id(None) is None
+    assert patient_reference_id("http://x/fhir/Patient/12/_history/3") == "12"
+    assert patient_reference_id("Observation/1") is None
+    assert patient_reference_id(None) is None
     resource = {"link": [{"other": {"reference": "Patient/1"}, "type": "seealso"},
                          {"other": {"reference": "Patient/2"}, "type": "replaced-by"}]}
     assert rules.linked_ids(resource) == ["1", "2"]

@@ -75,3 +75,18 @@ def test_duplicates_keep_their_first_occurrence_in_order() -> None:
     assert [s for s in index.strings if s[0] == "given"] == [("given", "kalle", "Kalle")]
     assert [t for t in index.tokens if t[0] == "phone"] == [("phone", "phone", "0701")]
     assert list(index.links) == [("a", "seealso")]
+
+
+@pytest.mark.parametrize("reference", [
+    "Patient/7", "Patient/7/_history/2", "Patient/7/_history/v2",
+    "http://host/fhir/Patient/7/_history/2", " Patient/7 ",
+])
+def test_the_index_records_every_link_the_merge_rules_follow(reference: str) -> None:
+    """The search index (and through it the protection graph) and the merge rules read a
+    link's target with one rule: a link the rules follow is never missing from the index."""
+    from app.domain.merge import linked_ids
+
+    resource = {"resourceType": "Patient", "link": [{"other": {"reference": reference},
+                                                     "type": "seealso"}]}
+    assert linked_ids(resource) == ["7"]
+    assert index_patient(resource).links == [("7", "seealso")]
