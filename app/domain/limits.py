@@ -47,6 +47,15 @@ MAX_SEARCH_VALUES = 200
 #: Seconds one request may occupy a worker unless ``TIMEOUT`` says otherwise
 #: (app/gunicorn_conf.py): above SQLite's 30 s wait for the write lock (app/adapters/db.py).
 DEFAULT_REQUEST_TIMEOUT = 60
+#: ``channel.header`` lines one Subscription may carry, and the length of each.
+MAX_SUBSCRIPTION_HEADERS = 10
+MAX_SUBSCRIPTION_HEADER_LENGTH = 1000
+#: Longest heartbeat period (seconds) a Subscription may ask for.
+MAX_HEARTBEAT_SECONDS = 86_400
+#: Events one ``Subscription/<id>/$events`` answer holds at most.
+MAX_EVENTS_QUERY = 100
+#: Subscriptions one ``GET /fhir/Subscription`` search answers at most.
+MAX_SUBSCRIPTION_SEARCH = 1000
 
 
 def check_count(where: str, count: int, limit: int, what: str = "items") -> None:

@@ -27,6 +27,11 @@ from urllib.parse import unquote, urlsplit
 
 from app.domain.errors import BusinessRuleViolation, InvalidRequest
 from app.domain.extensions import CANONICAL
+from app.domain.limits import (
+    MAX_HEARTBEAT_SECONDS,
+    MAX_SUBSCRIPTION_HEADER_LENGTH,
+    MAX_SUBSCRIPTION_HEADERS,
+)
 from app.identity import canonical_system
 
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport"
@@ -47,11 +52,6 @@ DEFAULT_CONTENT = "id-only"
 PAYLOAD_TYPE = "application/fhir+json"
 #: Subscription.status values the server sets (a client's own value is ignored).
 REQUESTED, ACTIVE, ERROR, OFF = "requested", "active", "error", "off"
-#: ``channel.header`` lines one Subscription may carry, and the length of each.
-MAX_HEADERS = 10
-MAX_HEADER_LENGTH = 1000
-#: Longest heartbeat period (seconds) a client may ask for.
-MAX_HEARTBEAT_SECONDS = 86_400
 #: Headers the server sets itself: a subscriber's line may not replace them.
 RESERVED_HEADERS = frozenset({"host", "content-type", "content-length", "transfer-encoding",
                               "connection"})
@@ -184,14 +184,16 @@ def _headers(headers: Any) -> tuple[str, ...]:
     where = ["Subscription.channel.header"]
     if headers is None:
         return ()
-    if not isinstance(headers, list) or len(headers) > MAX_HEADERS:
-        raise BusinessRuleViolation(f"Subscription.channel.header holds at most {MAX_HEADERS} "
-                                    "strings", expression=where)
+    if not isinstance(headers, list) or len(headers) > MAX_SUBSCRIPTION_HEADERS:
+        raise BusinessRuleViolation("Subscription.channel.header holds at most "
+                                    f"{MAX_SUBSCRIPTION_HEADERS} strings", expression=where)
     for line in headers:
         match = _HEADER.match(line) if isinstance(line, str) else None
-        if match is None or len(line) > MAX_HEADER_LENGTH or "\r" in line or "\n" in line:
+        too_long = len(line) > MAX_SUBSCRIPTION_HEADER_LENGTH if match else False
+        if match is None or too_long or "\r" in line or "\n" in line:
             raise BusinessRuleViolation("Each Subscription.channel.header is one 'Name: value' "
-                                        "line", expression=where)
+                                        f"line of at most {MAX_SUBSCRIPTION_HEADER_LENGTH} "
+                                        "characters", expression=where)
         if match.group("name").lower() in RESERVED_HEADERS:
             raise BusinessRuleViolation("Subscription.channel.header may not set "
                                         f"{match.group('name')}", expression=where)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from app.domain.errors import NotFound
 from app.domain.fhirdate import instant, utc_now
+from app.domain.limits import MAX_SUBSCRIPTION_SEARCH
 from app.domain.subscriptions import CONTENTS, TOPICS, topic_resource
 from app.http.auth import public, requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
@@ -20,8 +21,6 @@ from app.services.transactions import run_read, run_write
 
 blp = Blueprint("subscription", __name__, url_prefix="/fhir",
                 description="Subscriptions (topic-based, rest-hook) and their topics")
-#: Subscriptions one search answers at most.
-MAX_SEARCH = 1000
 _STRING = {"type": "string"}
 
 
@@ -61,7 +60,7 @@ def search() -> Response:
     topic = next((t.code for t in TOPICS.values() if t.url == criteria), "") \
         if criteria is not None else None
     found = run_read(_engine(), lambda uow: uow.subscriptions.search(
-        status=status, topic=topic, limit=MAX_SEARCH))
+        status=status, topic=topic, limit=MAX_SUBSCRIPTION_SEARCH))
     base = base_url()
     return fhir_response({
         "resourceType": "Bundle", "type": "searchset", "total": len(found),

@@ -26,6 +26,7 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.domain.access import Access
 from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.fhirdate import instant
+from app.domain.limits import MAX_EVENTS_QUERY
 from app.domain.notifications import (
     FocusEntry,
     NotificationEvent,
@@ -45,9 +46,6 @@ from app.domain.subscriptions import (
 from app.masking import must_mask, present
 from app.services.fhir_validation import validate_subscription
 from app.services.patients import check_id
-
-#: Events one ``$events`` answer holds at most.
-MAX_EVENTS_QUERY = 100
 
 
 @dataclass(frozen=True)
