@@ -321,7 +321,8 @@ def coded_values(resource: dict[str, Any],
     the Patient itself (what its search parameter indexes)."""
     value = definition.value
     assert value is not None and value.type == "Coding"
-    return [(value.terminology.system, placed.extension[value.key]["code"])
-            for placed in placed_extensions(resource)
-            if placed.url == definition.url and placed.context == "Patient"
-            and extension_problem(placed) is None]
+    on_patient = resource.get("extension")
+    placed = [Placed(item, f"Patient.extension[{position}]", "Patient", False)
+              for position, item in enumerate(on_patient if isinstance(on_patient, list) else [])]
+    return [(value.terminology.system, one.extension[value.key]["code"]) for one in placed
+            if one.url == definition.url and extension_problem(one) is None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 #: FHIR R4 datatypes, string: "SHALL NOT contain Unicode character points below 32, except
@@ -16,6 +17,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(value: str) -> str:
     """Lower-case ``value`` and strip diacritics, keeping letters, digits and spacing.
 
