@@ -258,7 +258,22 @@ def _target(uow: UnitOfWork, target_id: str, system: str | None) -> dict[str, An
 
 def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, today: date,
                   policy: ReservePolicy) -> _Demographics:
+    """The birth date and sex the number encodes, from the order and the Patient (they must
+    agree), and the elements the Patient gains from the order (``fill``)."""
     fill: dict[str, str] = {}
+    birth = _birth_date(order, source, today, fill)
+    gender = _gender(order, source, fill)
+    if birth is None and policy.unknown_birth_date == "minus-120-years":
+        # docs/domain.md §3.4: the alternative policy — today − 120 years, never today itself.
+        birth = _years_before(today, 120)
+        fill["birthDate"] = birth.isoformat()
+    _check_encodable(birth, kind_code)
+    sex: Sex | None = "male" if gender == "male" else "female" if gender == "female" else None
+    return _Demographics(birth, sex, fill)
+
+
+def _birth_date(order: ReserveOrder, source: dict[str, Any], today: date,
+                fill: dict[str, str]) -> date | None:
     given = _birth(order.birth_date, "birthDate", today)
     held_value = source.get("birthDate")
     # A Patient's partial birth date (1980, 1980-05) cannot be encoded: for the number it is
@@ -270,23 +285,28 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
             or (partial and not given.isoformat().startswith(str(held_value)))):
         raise BusinessRuleViolation(
             "birthDate differs from the Patient's birthDate", expression=["birthDate"])
-    birth = given or held
     if given is not None and held_value is None:
         fill["birthDate"] = given.isoformat()
-    if order.gender is not None and order.gender not in GENDERS:
+    return given or held
+
+
+def _gender(order: ReserveOrder, source: dict[str, Any], fill: dict[str, str]) -> str | None:
+    if order.gender is None:
+        held: str | None = source.get("gender")
+        return held
+    if order.gender not in GENDERS:
         raise BusinessRuleViolation(
             "gender must be male, female, other or unknown", expression=["gender"])
     held_gender = source.get("gender")
-    if order.gender is not None and held_gender is not None and order.gender != held_gender:
+    if held_gender is None:
+        fill["gender"] = order.gender
+    elif order.gender != held_gender:
         raise BusinessRuleViolation(
             "gender differs from the Patient's gender", expression=["gender"])
-    gender = order.gender or held_gender
-    if order.gender is not None and held_gender is None:
-        fill["gender"] = order.gender
-    if birth is None and policy.unknown_birth_date == "minus-120-years":
-        # docs/domain.md §3.4: the alternative policy — today − 120 years, never today itself.
-        birth = _years_before(today, 120)
-        fill["birthDate"] = birth.isoformat()
+    return order.gender
+
+
+def _check_encodable(birth: date | None, kind_code: str) -> None:
     if birth is None and kind_code == lrid_vgr.CODE:
         raise BusinessRuleViolation(
             "LRID VGR needs a birth date (YYYYMMDD is part of the number, a full date); give "
@@ -295,8 +315,6 @@ def _demographics(order: ReserveOrder, source: dict[str, Any], kind_code: str, t
     if birth is not None and kind_code == nrid.CODE and not 1900 <= birth.year <= 2199:
         raise BusinessRuleViolation(
             "An NRID can encode birth years 1900–2199 only", expression=["birthDate"])
-    sex: Sex | None = "male" if gender == "male" else "female" if gender == "female" else None
-    return _Demographics(birth, sex, fill)
 
 
 def _birth(value: Any, where: str, today: date) -> date | None:
