@@ -324,18 +324,8 @@ def _no_text(text: str | None, where: str) -> None:
 
 
 def _read_children(element: Element, model: Any, out: dict[str, Any], where: str) -> None:
-    _no_text(element.text, where)
-    groups: dict[str, list[Element]] = {}
-    for child in element:
-        _no_text(child.tail, where)
-        if not isinstance(child.tag, str):  # comments, processing instructions
-            continue
-        namespace, name = _split(child.tag)
-        if namespace not in (FHIR_NS, XHTML_NS):
-            raise XmlError(f"{where}.{name[:64]} is not in the FHIR namespace")
-        groups.setdefault(name, []).append(child)
     fields = _fields(model)
-    for name, children in groups.items():
+    for name, children in _child_groups(element, where).items():
         path = f"{where}.{name}"
         field = fields.get(name)
         if field is None:
@@ -346,19 +336,8 @@ def _read_children(element: Element, model: Any, out: dict[str, Any], where: str
             if (child.tag == _XHTML_DIV) != (field.kind == XHTML):
                 raise XmlError(f"{path} is in the wrong namespace (the Narrative div is XHTML)")
         if field.kind in _PRIMITIVES:
-            pairs = [_read_primitive(child, field.kind, path) for child in children]
-            values = [value for value, _ in pairs]
-            extras = [extra for _, extra in pairs]
-            if field.repeats:
-                if any(value is not None for value in values):
-                    out[name] = values
-                if any(extra is not None for extra in extras):
-                    out["_" + name] = extras
-            else:
-                if values[0] is not None:
-                    out[name] = values[0]
-                if extras[0] is not None:
-                    out["_" + name] = extras[0]
+            _put_primitives(out, name, field, [_read_primitive(child, field.kind, path)
+                                               for child in children])
             continue
         read: list[Any]
         if field.kind == XHTML:
@@ -368,6 +347,39 @@ def _read_children(element: Element, model: Any, out: dict[str, Any], where: str
         else:
             read = [_read_complex(child, field.model, path) for child in children]
         out[name] = read if field.repeats else read[0]
+
+
+def _child_groups(element: Element, where: str) -> dict[str, list[Element]]:
+    """The child elements by name, in document order (comments skipped, no text allowed)."""
+    _no_text(element.text, where)
+    groups: dict[str, list[Element]] = {}
+    for child in element:
+        _no_text(child.tail, where)
+        if not isinstance(child.tag, str):  # comments, processing instructions
+            continue
+        namespace, name = _split(child.tag)
+        if namespace not in (FHIR_NS, XHTML_NS):
+            raise XmlError(f"{where}.{name[:64]} is not in the FHIR namespace")
+        groups.setdefault(name, []).append(child)
+    return groups
+
+
+def _put_primitives(out: dict[str, Any], name: str, field: FieldType,
+                    pairs: list[tuple[Any, dict[str, Any] | None]]) -> None:
+    """A primitive element's values under ``name`` and its ids and extensions under
+    ``_name`` (FHIR JSON §2.6.2), a list for a repeating element."""
+    values = [value for value, _ in pairs]
+    extras = [extra for _, extra in pairs]
+    if field.repeats:
+        if any(value is not None for value in values):
+            out[name] = values
+        if any(extra is not None for extra in extras):
+            out["_" + name] = extras
+        return
+    if values[0] is not None:
+        out[name] = values[0]
+    if extras[0] is not None:
+        out["_" + name] = extras[0]
 
 
 def _read_complex(element: Element, model: Any, where: str) -> dict[str, Any]:
