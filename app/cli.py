@@ -314,7 +314,6 @@ def load(source: str, batch_size: int | None, workers: int | None, job: str | No
     """
     import sys
     from datetime import date
-    from pathlib import Path
 
     from app.adapters.db import is_sqlite, make_engine
     from app.progress import Progress
@@ -336,18 +335,8 @@ def load(source: str, batch_size: int | None, workers: int | None, job: str | No
                        workers=workers or default_workers()))
     size = batch_size or (200 if per_statement else DEFAULT_BATCH)
     try:
-        recorded = loader.open()
-        if checkpoint:
-            click.echo("--checkpoint is deprecated: progress is kept in the database", err=True)
-        legacy = Path(checkpoint or f"{source}.checkpoint")
-        if skip or not resume:
-            start = skip
-        elif recorded == 0 and legacy.is_file():
-            start = int(legacy.read_text().strip() or 0)
-            click.echo(f"continuing after resource {start}, as {legacy} of an earlier version "
-                       "says", err=True)
-        else:
-            start = recorded
+        start = _load_start(loader.open(), source, resume=resume, skip=skip,
+                            checkpoint=checkpoint)
         with Progress(len(resources), "loading", sys.stderr,
                       done=min(start, len(resources))) as bar:
             for covered, refusals in loader.batches(start, size):
@@ -366,6 +355,26 @@ def load(source: str, batch_size: int | None, workers: int | None, job: str | No
                    + ", ".join(f"Patient/{a} → Patient/{b}" for a, b in examples), err=True)
     if loader.counts["refused"] or dangling:
         raise SystemExit(2)
+
+
+def _load_start(recorded: int, source: str, *, resume: bool, skip: int,
+                checkpoint: str | None) -> int:
+    """Where a load starts: after ``--skip``, at 0 for ``--restart``, else after what the
+    job recorded — or, for a job with nothing recorded, after what the checkpoint file of an
+    earlier version says."""
+    from pathlib import Path
+
+    if checkpoint:
+        click.echo("--checkpoint is deprecated: progress is kept in the database", err=True)
+    if skip or not resume:
+        return skip
+    legacy = Path(checkpoint or f"{source}.checkpoint")
+    if recorded == 0 and legacy.is_file():
+        start = int(legacy.read_text().strip() or 0)
+        click.echo(f"continuing after resource {start}, as {legacy} of an earlier version "
+                   "says", err=True)
+        return start
+    return recorded
 
 
 @main.group("subscriptions")
