@@ -14,6 +14,7 @@ stored before that check existed; migration 0004 decided those records again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.domain.extensions import PATIENT_TYPE, Placed, extension_problem, placed_extensions
@@ -40,6 +41,16 @@ def is_protected(resource: Any) -> bool:
     return _labels_protect(resource.get("meta")) or any(
         placed.url == PATIENT_TYPE.url and not _unprotected_type(placed)
         for placed in placed_extensions(resource))
+
+
+def group_is_protected(resources: Iterable[Any], complete: bool) -> bool:
+    """Whether a group of records connected by ``Patient.link`` (in either direction, at any
+    depth, deleted records included) is protected: when any record of it is
+    (:func:`is_protected`; ``None`` stands for a version without content). A group that was
+    not walked to its end (``complete`` False: larger than the walk's limit) is protected,
+    failing closed."""
+    return not complete or any(resource is not None and is_protected(resource)
+                               for resource in resources)
 
 
 def _labels_protect(meta: Any) -> bool:

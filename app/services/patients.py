@@ -49,7 +49,7 @@ from app.domain.merge import (
     linked_ids,
 )
 from app.domain.patient_index import PatientIndex, index_patient
-from app.domain.protection import is_protected
+from app.domain.protection import group_is_protected, is_protected
 from app.domain.references import link_target_id
 from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, parse_search
 from app.domain.subscriptions import patient_events
@@ -341,7 +341,7 @@ def write(
     version_id = 1 if previous is None else previous.version_id + 1
     resource = stamp(resource, patient_id, version_id, now)
     index = index_patient(resource)
-    _check_links(uow, patient_id, index, may_dangle=links_may_dangle, pending=pending)
+    _check_link_targets(uow, patient_id, index, may_dangle=links_may_dangle, pending=pending)
     _check_identifiers(uow, patient_id, index)
     data = orjson.dumps(resource)
     uow.patients.save(patient_id, version_id, data, index, now, method)
@@ -467,10 +467,9 @@ def _group_protection(uow: UnitOfWork,
         component |= found
         frontier = sorted(found)
     rows = list(uow.patients.protection_of(sorted(component)))
-    protected = any(
-        resource is not None and is_protected(orjson.loads(resource))
-        for _id, resource, _flag in rows
-    ) or len(component) >= MAX_LINKED_GROUP
+    protected = group_is_protected(
+        (None if resource is None else orjson.loads(resource) for _id, resource, _flag in rows),
+        complete=len(component) < MAX_LINKED_GROUP)
     return rows, protected
 
 
@@ -561,8 +560,10 @@ def check_link_changes(uow: UnitOfWork, before: dict[str, Any] | None,
             check_seealso(resource, other.load(), position)
 
 
-def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
-                 may_dangle: bool, pending: frozenset[str]) -> None:
+def _check_link_targets(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
+                        may_dangle: bool, pending: frozenset[str]) -> None:
+    """Each link names another Patient that exists (or, in a bulk load or transaction, will).
+    What the links mean for protection is :func:`propagate_protection`'s, after the write."""
     for position, (target, _type) in enumerate(index.links):
         where = [f"Patient.link[{position}].other"]
         if target == patient_id:
@@ -575,8 +576,6 @@ def _check_links(uow: UnitOfWork, patient_id: str, index: PatientIndex, *,
                 f"Patient.link[{position}] points at Patient/{target}, which does not exist",
                 expression=where,
             )
-        # A person linked to a protected identity is protected too (docs/domain.md §3.6).
-        index.protected = index.protected or linked.protected
 
 
 def _check_identifiers(uow: UnitOfWork, patient_id: str, index: PatientIndex) -> None:

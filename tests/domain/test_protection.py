@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.protection import is_protected
+from app.domain.protection import SECURITY_LABEL_SYSTEM, group_is_protected, is_protected
 
 TYPE_URL = "http://sweid.example/fhir/StructureDefinition/patient-type"
 TYPE_SYSTEM = "http://sweid.example/fhir/CodeSystem/patient-type"
@@ -177,3 +177,16 @@ def test_any_json_at_all_gets_an_answer(document: Any) -> None:
     assert isinstance(is_protected(document), bool)
     assert isinstance(is_protected({"extension": [{"url": TYPE_URL, "valueCoding": document},
                                                   document]}), bool)
+
+
+def test_a_linked_group_is_protected_when_any_record_of_it_is() -> None:
+    plain = {"resourceType": "Patient", "gender": "female"}
+    labelled = {"resourceType": "Patient", "meta": {"security": [
+        {"system": SECURITY_LABEL_SYSTEM, "code": "skyddadFolkbokforing"}]}}
+    assert not group_is_protected([plain, plain, None], complete=True)
+    assert group_is_protected([plain, None, labelled], complete=True)
+    assert group_is_protected(["not a resource"], complete=True)  # unreadable: fails closed
+
+
+def test_a_group_too_large_to_walk_to_its_end_is_protected() -> None:
+    assert group_is_protected([{"resourceType": "Patient"}], complete=False)
