@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -113,6 +114,25 @@ class Database:
         admin.dispose()
         url = make_url(configured).set(database=name).render_as_string(hide_password=False)
         return cls(url, [name], configured)
+
+    def clone(self, tmp: Path) -> Database:
+        """A new database with this one's schema and rows (a migrated template copied in a
+        fraction of a second: a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+        PostgreSQL, which needs this one to have no open connections)."""
+        if not self.is_postgres:
+            source = Path(make_url(self.url).database or "")
+            target = tmp / "fhir.db"
+            shutil.copyfile(source, target)
+            return Database(f"sqlite:///{target}")
+        assert self.admin_url is not None
+        name = f"sweid_test_{uuid.uuid4().hex[:12]}"
+        template = make_url(self.url).database
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        admin.dispose()
+        url = make_url(self.url).set(database=name).render_as_string(hide_password=False)
+        return Database(url, [name], self.admin_url)
 
     @property
     def is_postgres(self) -> bool:

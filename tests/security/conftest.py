@@ -41,14 +41,14 @@ def headers(scope: str = MASKED, **claims: Any) -> dict[str, str]:
     return {**FHIR_JSON, "Authorization": f"Bearer {make_token(scope, **claims)}"}
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def secure_server(database: Database) -> Iterator[Server]:
-    srv = Server(database, env=SECURE_ENV).start()
+    srv = Server(database, env=SECURE_ENV, upgrade=False).start()
     yield srv
     srv.stop()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def sbase(secure_server: Server) -> str:
     return secure_server.base
 
