@@ -29,6 +29,7 @@ from app.domain.access import Access
 from app.domain.errors import InvalidRequest
 from app.domain.identifiers import normalise_patient_identifiers
 from app.domain.matching import (
+    GRADES,
     Assessment,
     MatchRecord,
     Model,
@@ -47,9 +48,6 @@ from app.services.transactions import run_read
 FIT_PAGE = 5000
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
-#: Grades returned, in this order: ``certainly-not`` marks a look-alike that holds a
-#: different personnummer or samordningsnummer (app.domain.matching.score), after the rest.
-RETURNED = ("certain", "probable", "possible", "certainly-not")
 #: Non-certain scores stay below 1.0 so that the order by score puts certain first.
 MAX_UNCERTAIN_SCORE = 0.99
 
@@ -101,7 +99,7 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access, today: date,
         result = assess(query, records[row.id], model=model, population=population,
                         use_contact=use_contact)
         held = best.get(survivor.id)
-        if result.grade in RETURNED and (held is None
+        if result.grade in GRADES and (held is None
                                          or order_key(result) < order_key(held[0])):
             best[survivor.id] = (result, survivor)
     ranked = sorted(best.values(), key=lambda pair: (order_key(pair[0]), pair[1].id))

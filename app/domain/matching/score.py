@@ -32,6 +32,8 @@ from app.domain.matching.rules import RULES
 #: Evidence (bits) of a shared identifier: known kinds exactly equal, opaque systems equal.
 KNOWN_IDENTIFIER_BITS = 20.0
 OPAQUE_IDENTIFIER_BITS = 10.0
+#: Grades returned, best first: ``certainly-not`` marks a look-alike that holds a different
+#: personnummer or samordningsnummer, after the rest.
 GRADES = ("certain", "probable", "possible", "certainly-not")
 #: The score of a candidate a rule caps at ``possible`` is at most this.
 CAPPED_SCORE = 0.5
