@@ -43,6 +43,10 @@ MAX_HISTORY = 50
 #: Records one downtime pack may hold (the reserve-id service has its own count limit).
 MAX_PACK = 50
 RESERVE_KINDS = {"nrid": nrid.SYSTEM, "lrid": lrid_vgr.SYSTEM}
+#: The error page's Swedish headline per status; the server's own (English) message follows.
+HEADLINES = {400: "Felaktig uppgift", 401: "Du är inte inloggad", 403: "Du saknar behörighet",
+             404: "Posten finns inte", 409: "Servern vägrar", 410: "Posten är borttagen",
+             422: "Servern vägrar"}
 GENDER_CHOICES = (("female", "Kvinna"), ("male", "Man"), ("unknown", "Okänt"))
 
 
@@ -69,14 +73,16 @@ def _check_csrf() -> None:
 def _domain_error(error: DomainError) -> Any:
     if isinstance(error, LoginRequired) and current_app.config.get("CONSOLE_OIDC"):
         return redirect(url_for("console.login", next=request.full_path))
-    return render_template("error.html", message=redact(str(error)),
-                           status=status_of(error)), status_of(error)
+    status = status_of(error)
+    return render_template("error.html", message=redact(str(error)), status=status,
+                           headline=HEADLINES.get(status, "Det gick inte")), status
 
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(error: CSRFError) -> Any:
-    return render_template("error.html", message="Formuläret har gått ut eller saknar "
-                           "CSRF-skydd. Ladda om sidan och försök igen.", status=400), 400
+    return render_template("error.html", headline="Felaktigt formulär",
+                           message="Formuläret har gått ut eller saknar CSRF-skydd. Ladda om "
+                           "sidan och försök igen.", status=400), 400
 
 
 @bp.app_context_processor

@@ -314,7 +314,8 @@ def console_access() -> Access:
 
     user = session.get(CONSOLE_SESSION_KEY)
     if not isinstance(user, dict) or not isinstance(user.get("sub"), str):
-        raise LoginRequired("Sign in to use the console", error=None)
+        raise LoginRequired("Logga in för att använda konsolen (Sign in to use the console)",
+                            error=None)
     scopes = parse_scopes(str(user.get("scope") or ""))
     return Access(subject=user["sub"], see_protected=scopes.protected_identity, scopes=scopes)
 
