@@ -16,7 +16,7 @@ def register(app: Flask, settings: Settings) -> None:
 
     CSRF covers the console only: the FHIR API takes bearer tokens, not cookies, and its
     POSTs are exempt (``WTF_CSRF_CHECK_DEFAULT`` off; the console's views check)."""
-    from app.console import views
+    from app.console import login, views
 
     app.config.update(
         SECRET_KEY=settings.console_secret_key,
@@ -28,3 +28,4 @@ def register(app: Flask, settings: Settings) -> None:
     )
     CSRFProtect(app)
     app.register_blueprint(views.bp)
+    login.register(app, settings)

@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -26,7 +27,7 @@ from app.console.people import PersonView, person
 from app.domain.access import Access
 from app.domain.errors import DomainError
 from app.domain.search import SearchQuery
-from app.http.auth import LoginRequired, requires
+from app.http.auth import CONSOLE_SESSION_KEY, LoginRequired, requires
 from app.http.errors import status_of
 from app.http.query import parse_query
 from app.identity import lrid_vgr, nrid
@@ -72,7 +73,7 @@ def _check_csrf() -> None:
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> Any:
     if isinstance(error, LoginRequired) and current_app.config.get("CONSOLE_OIDC"):
-        return redirect(url_for("console.login", next=request.full_path))
+        return redirect(url_for("console_login.login", next=request.full_path))
     status = status_of(error)
     return render_template("error.html", message=redact(str(error)), status=status,
                            headline=HEADLINES.get(status, "Det gick inte")), status
@@ -88,7 +89,9 @@ def _csrf_error(error: CSRFError) -> Any:
 @bp.app_context_processor
 def _context() -> dict[str, Any]:
     access: Access | None = g.get("access")
+    user = session.get(CONSOLE_SESSION_KEY)
     return {"user": access.subject if access else None,
+            "user_name": user.get("name") if isinstance(user, dict) else None,
             "sees_protected": bool(access and access.see_protected),
             "oidc": bool(current_app.config.get("CONSOLE_OIDC"))}
 

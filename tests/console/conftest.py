@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
 
 from tests.support import Server
 
@@ -59,29 +67,51 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+#: Requests the pages tried to send off this machine (each test context blocks them all).
+OFF_MACHINE: list[str] = []
+LOOPBACK = re.compile(r"^(?:https?|wss?)://(?:127\.0\.0\.1|localhost)[:/]")
+
+
+def _loopback_only(context: BrowserContext) -> BrowserContext:
+    """Abort every request that would leave loopback: the console fetches nothing from the
+    internet (tests assert OFF_MACHINE stays empty), and no test page reaches the network."""
+
+    def block(route: Route) -> None:
+        OFF_MACHINE.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not LOOPBACK.match(url) and not url.startswith(("data:",
+                                                                             "about:")), block)
+    return context
+
+
+def new_page(browser: Browser, **options: Any) -> Page:
+    """A page in a fresh context (no cookies) that stays on loopback."""
+    context = _loopback_only(browser.new_context(locale="sv-SE", **options))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page."""
-    context = browser.new_context(locale="sv-SE")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def page_as(browser: Browser, scope: str, sub: str) -> Page:
     """A page whose every request carries a bearer token with ``scope``."""
-    context = browser.new_context(
-        locale="sv-SE", extra_http_headers={"Authorization": f"Bearer {make_token(scope, sub)}"})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+    return new_page(browser, extra_http_headers={
+        "Authorization": f"Bearer {make_token(scope, sub)}"})
 
 
 def assert_accessible(page: Page) -> None:
     """axe-core (npm) in the page: no serious or critical violation."""
     if not AXE.exists():
         raise RuntimeError(f"{AXE} is missing: run `make browser-deps` (npm ci)")
+    assert not OFF_MACHINE, f"the page tried to reach past loopback: {OFF_MACHINE}"
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
     bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
