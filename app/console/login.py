@@ -24,11 +24,10 @@ from flask import (
 )
 
 from app.config import Settings
+from app.domain.limits import CONSOLE_MAX_ROLES
 from app.http.auth import CONSOLE_SESSION_KEY, public
 
 bp = Blueprint("console_login", __name__, url_prefix="/console")
-#: Roles read from a claim at most (a claim is the provider's; the list is still bounded).
-MAX_ROLES = 50
 NEXT_KEY = "console_next"
 
 
@@ -42,7 +41,7 @@ def scopes_for(roles: Any, role_scopes: tuple[tuple[str, str], ...]) -> str:
         roles = roles.split()
     if not isinstance(roles, list):
         return ""
-    held = {str(role) for role in roles[:MAX_ROLES]}
+    held = {str(role) for role in roles[:CONSOLE_MAX_ROLES]}
     words = [word for role, scopes in role_scopes if role in held for word in scopes.split()]
     return " ".join(dict.fromkeys(words))
 

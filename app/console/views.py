@@ -26,6 +26,7 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.console.people import PersonView, person
 from app.domain.access import Access
 from app.domain.errors import DomainError
+from app.domain.limits import CONSOLE_MAX_HISTORY, CONSOLE_MAX_PACK, CONSOLE_MAX_RESULTS
 from app.domain.search import SearchQuery
 from app.http.auth import CONSOLE_SESSION_KEY, LoginRequired, requires
 from app.http.errors import status_of
@@ -37,12 +38,6 @@ from app.services.transactions import run_read, run_routed_read, run_write
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
-#: Records a search page shows at most (the API's own paging limits apply too).
-MAX_RESULTS = 50
-#: Versions and audit events the person page lists at most (newest first).
-MAX_HISTORY = 50
-#: Records one downtime pack may hold (the reserve-id service has its own count limit).
-MAX_PACK = 50
 RESERVE_KINDS = {"nrid": nrid.SYSTEM, "lrid": lrid_vgr.SYSTEM}
 #: The error page's Swedish headline per status; the server's own (English) message follows.
 HEADLINES = {400: "Felaktig uppgift", 401: "Du är inte inloggad", 403: "Du saknar behörighet",
@@ -128,7 +123,7 @@ def search() -> str:
         pairs = [(k, v) for k, v in (("birthdate", birth), ("name", name)) if v]
     hits: list[Hit] | None = None
     if pairs:
-        query = parse_query([*pairs, ("_count", str(MAX_RESULTS))])
+        query = parse_query([*pairs, ("_count", str(CONSOLE_MAX_RESULTS))])
         hits = run_routed_read(_reads(), lambda uow: _hits(uow, query, g.access))
     return render_template("search.html", hits=hits, identity=identity, birth=birth, name=name)
 
@@ -158,12 +153,12 @@ def patient(patient_id: str) -> str:
 
     def load(uow: UnitOfWork) -> tuple[PersonView, list[Any], list[dict[str, Any]]]:
         stored = patients.read(uow, patient_id)
-        versions, _ = patients.history(uow, patient_id, since=None, count=MAX_HISTORY,
+        versions, _ = patients.history(uow, patient_id, since=None, count=CONSOLE_MAX_HISTORY,
                                        offset=0)
         events: list[dict[str, Any]] = []
         if show_audit:
             rows, _ = uow.audit.search("AuditEvent", [("entity", [f"Patient/{patient_id}"])],
-                                       count=MAX_HISTORY, offset=0)
+                                       count=CONSOLE_MAX_HISTORY, offset=0)
             events = [orjson.loads(row) for row in rows]
         return _view(stored, access), versions, events
 
@@ -236,39 +231,49 @@ def _view_bytes(resource: bytes, protected: bool) -> PersonView:
 @bp.route("/sammanfor", methods=["GET", "POST"])
 @requires("Patient", "u", interaction="merge")
 def merge() -> Any:
-    """Sammanför två poster: preview with the priority rule, then confirm with a reason."""
-    source_id, target_id, reason = _text("kalla", 64), _text("mal", 64), _text("orsak", 500)
-    if not source_id or not target_id:
-        return render_template("merge.html", source_id=source_id, target_id=target_id,
+    """Sammanför två poster: preview with the priority rule, then confirm with a reason. Each
+    record is named by its post-id or by one of its identities (any spelling)."""
+    source, target, reason = _text("kalla", 64), _text("mal", 64), _text("orsak", 500)
+    if not source or not target:
+        return render_template("merge.html", source_id=source, target_id=target,
                                preview=None, refusal=None, reason=reason)
-    confirm = request.method == "POST"
-    if confirm and not reason:
-        return _merge_preview(source_id, target_id, reason, "Ange en orsak för sammanföringen.")
-    if not confirm:
-        return _merge_preview(source_id, target_id, reason, None)
-    order = merges.MergeRequest(source=_ref(source_id), target=_ref(target_id), reason=reason)
+    if request.method == "GET":
+        return _merge_preview(source, target, reason, None)
+    if not reason:
+        return _merge_preview(source, target, reason, "Ange en orsak för sammanföringen.")
+    order = merges.MergeRequest(source=_ref(source), target=_ref(target), reason=reason)
     try:
-        run_write(_engine(), lambda uow: merges.merge(uow, order, g.access, date.today()))
+        outcome = run_write(_engine(), lambda uow: merges.merge(uow, order, g.access,
+                                                                date.today()))
     except DomainError as error:
-        return _merge_preview(source_id, target_id, reason, None, refusal=error)
-    return redirect(url_for("console.patient", patient_id=target_id, sammanford=source_id), 303)
+        return _merge_preview(source, target, reason, None, refusal=error)
+    source_id = run_read(_engine(), lambda uow: merges.resolve(uow, _ref(source), "kalla",
+                                                               date.today()))
+    return redirect(url_for("console.patient", patient_id=outcome.target["id"],
+                            sammanford=source_id), 303)
 
 
-def _ref(patient_id: str) -> merges.PatientRef:
-    return merges.PatientRef(reference={"reference": f"Patient/{patient_id}"})
+def _ref(text: str) -> merges.PatientRef:
+    """A record named by its post-id when one has it, else by one of its identities (any
+    spelling; the merge service resolves it as ``source-patient-identifier``)."""
+    if patients.ID_PATTERN.match(text) and run_read(
+            _engine(), lambda uow: uow.patients.get(text) is not None):
+        return merges.PatientRef(reference={"reference": f"Patient/{text}"})
+    return merges.PatientRef(identifiers=[{"value": text}])
 
 
-def _merge_preview(source_id: str, target_id: str, reason: str, error: str | None, *,
+def _merge_preview(source: str, target: str, reason: str, error: str | None, *,
                    refusal: DomainError | None = None) -> tuple[str, int]:
     access: Access = g.access
-    order = merges.MergeRequest(source=_ref(source_id), target=_ref(target_id), preview=True)
+    today = date.today()
+    order = merges.MergeRequest(source=_ref(source), target=_ref(target), preview=True)
     preview = None
     records: list[PersonView] = []
     try:
         records = run_read(_engine(), lambda uow: [
-            _view(patients.read(uow, i), access) for i in (source_id, target_id)])
-        outcome = run_write(_engine(), lambda uow: merges.merge(uow, order, access,
-                                                                date.today()))
+            _view(patients.read(uow, merges.resolve(uow, ref, role, today)), access)
+            for ref, role in ((order.source, "kalla"), (order.target, "mal"))])
+        outcome = run_write(_engine(), lambda uow: merges.merge(uow, order, access, today))
         result = present_dict(outcome.target, outcome.protected, access)
         preview = (person(result, protected=outcome.protected,
                           masked=must_mask(outcome.protected, access)), outcome.messages)
@@ -276,7 +281,7 @@ def _merge_preview(source_id: str, target_id: str, reason: str, error: str | Non
         refusal = refusal or found
     status = 200 if refusal is None and error is None else 422
     return render_template(
-        "merge.html", source_id=source_id, target_id=target_id, records=records,
+        "merge.html", source_id=source, target_id=target, records=records,
         preview=preview, refusal=redact(str(refusal)) if refusal else None, reason=reason,
         error=error), status
 
@@ -320,9 +325,9 @@ def downtime() -> Any:
     if request.method == "GET":
         return render_template("downtime.html", pack=None, count="10", error=None)
     count = _text("antal", 4)
-    if not count.isdigit() or not 1 <= int(count) <= MAX_PACK:
+    if not count.isdigit() or not 1 <= int(count) <= CONSOLE_MAX_PACK:
         return render_template("downtime.html", pack=None, count=count,
-                               error=f"Ange ett antal mellan 1 och {MAX_PACK}."), 422
+                               error=f"Ange ett antal mellan 1 och {CONSOLE_MAX_PACK}."), 422
     template = {"resourceType": "Patient", "gender": "unknown",
                 "name": [{"family": "DRIFTSTOPP", "given": ["AKUTEN"]}]}
     result = _generate(reserve_ids.ReserveOrder(system=nrid.SYSTEM, count=int(count),

@@ -73,11 +73,13 @@ def test_lrid_then_transition_to_nrid(page: Page, server: Server) -> None:
 
 def test_merge_with_preview_and_reason_then_unmerge(page: Page, server: Server) -> None:
     resource = fhir.person(given="Maja", birth="1998-09-10")
-    main_id, _ = fhir.with_pnr(server.base, resource)
+    main_id, pnr = fhir.with_pnr(server.base, resource)
     reserve_id, nrid = fhir.reserve(server.base, resource, NRID_SYSTEM)
     page.goto(f"{root_of(server)}/console/sammanfor")
-    page.get_by_label("Post som förs in (källa, post-id)").fill(reserve_id)
-    page.get_by_label("Post som behålls (mål, post-id)").fill(main_id)
+    # One record by its post-id, the other by its personnummer (short form with hyphen).
+    page.get_by_label("Post som förs in (källa): post-id eller identitet").fill(reserve_id)
+    page.get_by_label("Post som behålls (mål): post-id eller identitet").fill(
+        f"{pnr[2:8]}-{pnr[8:]}")
     page.get_by_role("button", name="Förhandsgranska").click()
     preview = page.locator("section[aria-labelledby=resultat]")
     expect(preview.locator("p.rule")).to_contain_text("huvudidentiteten PNR")
@@ -144,7 +146,7 @@ def test_downtime_pack_printed_and_linked_later(page: Page, server: Server) -> N
     page.emulate_media(media="screen")
     # After the downtime: the first pack record is linked to the real person.
     labels.first.get_by_role("link", name="Koppla till riktig person").click()
-    page.get_by_label("Post som behålls (mål, post-id)").fill(real_id)
+    page.get_by_label("Post som behålls (mål): post-id eller identitet").fill(real_id)
     page.get_by_role("button", name="Förhandsgranska").click()
     page.get_by_label("Orsak (sparas i Provenance)").fill("Driftstopp 3 jan, samma patient")
     page.get_by_role("button", name="Bekräfta sammanföring").click()
