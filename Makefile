@@ -52,11 +52,12 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-browser-deps: $(NODE_DIR)/node_modules/.package-lock.json
+browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	$(MAKE) $(NODE_DIR)/node_modules/.package-lock.json
 
 # Screenshots of the console's main pages for the README (docs/console-*.png).
 screenshots: install browser-deps
