@@ -13,6 +13,8 @@ from tests.console import fhir
 from tests.console.conftest import assert_accessible, root_of
 from tests.support import NRID_SYSTEM, Server
 
+LMA_SYSTEM = "http://electronichealth.se/identifier/LMA-nummer"
+
 
 @pytest.fixture(scope="module")
 def merged(server: Server) -> dict[str, Any]:
@@ -109,3 +111,23 @@ def test_landing_page_links_to_console(page: Page, server: Server) -> None:
     page.goto(f"{root_of(server)}/")
     page.get_by_role("link", name="/console/").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sök person")
+
+
+def test_search_by_lma_shows_the_linked_records_identities(page: Page, server: Server) -> None:
+    """An LMA-number record linked seealso to the person's PNR record: found by the LMA
+    number, it shows the PNR of the record it is linked to."""
+    from uuid import uuid4
+
+    resource = fhir.person(birth="1998-06-07", given="Lina")
+    main_id, pnr = fhir.with_pnr(server.base, resource)
+    lma = f"LMA-{uuid4().hex[:10]}"
+    fhir.create(server.base, {**resource, "identifier": [{"system": LMA_SYSTEM, "value": lma}],
+                              "link": [{"other": {"reference": f"Patient/{main_id}"},
+                                        "type": "seealso"}]})
+    search(page, server, lma)
+    hit = page.locator("article.hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator("ul.ids li").first).to_contain_text(f"LMA {lma}")
+    expect(hit.locator("ul.linked")).to_contain_text(f"PNR {pnr[:8]}-{pnr[8:]}")
+    page.goto(f"{root_of(server)}/console/patient/{main_id}")
+    expect(page.locator("section[aria-labelledby=kopplingar]")).to_contain_text("Se även")
