@@ -287,6 +287,8 @@ def authenticate(verifier: TokenVerifier | None) -> Access:
         return Access(subject=None, see_protected=False, scopes=parse_scopes(None))
     header = request.headers.get("Authorization")
     if not header and request.path.startswith(CONSOLE_PREFIX):
+        if _view() is None:  # no console page here: the 404 or the trailing-slash redirect
+            return Access(subject=None, see_protected=False, scopes=parse_scopes(None))
         return console_access()
     if not header:
         raise Unauthorized("This server requires a bearer token (Authorization: Bearer …)",

@@ -96,6 +96,10 @@ def test_without_token_or_login_the_console_is_closed(page: Page, server: Server
     response = page.goto(f"{root_of(server)}/console/")
     assert response is not None and response.status == 401
     expect(page.get_by_role("alert")).to_contain_text("Logga in")
+    # Without the trailing slash: redirected to the console, which asks for a login too.
+    response = page.goto(f"{root_of(server)}/console")
+    assert response is not None and response.status == 401
+    assert page.url == f"{root_of(server)}/console/"
 
 
 def test_a_clerk_without_write_scope_cannot_register(browser: Browser, server: Server) -> None:
