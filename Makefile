@@ -6,7 +6,8 @@ PORT   ?= 8080
 WORKERS ?= 2
 export PORT WORKERS
 
-.PHONY: install serve demo test lint typecheck unit bench clean db-upgrade identity-coverage
+.PHONY: install serve demo test lint typecheck unit bench clean db-upgrade identity-coverage \
+	browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +44,26 @@ identity-coverage: install
 		-m pytest -q -p no:cacheprovider tests/identity app/identity
 	$(BIN)/python -m coverage report --data-file=.coverage.identity --fail-under=100
 
-test: lint identity-coverage
+# The console's browser tests (tests/console): Debian's chromium (Playwright is pointed at
+# /usr/bin/chromium; never `playwright install`) and the npm packages they inject or start
+# (axe-core, oidc-provider) from tests/console/node/package-lock.json.
+NODE_DIR := tests/console/node
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	$(MAKE) $(NODE_DIR)/node_modules/.package-lock.json
+
+# Screenshots of the console's main pages for the README (docs/console-*.png).
+screenshots: install browser-deps
+	$(BIN)/python -m tests.console.screenshots
+
+test: lint identity-coverage $(NODE_DIR)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
@@ -54,4 +74,4 @@ bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_DIR)/node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,20 @@ class Settings:
     #: Events at most in one notification.
     subscription_batch_size: int = 20
 
+    #: Signs the console's session and CSRF tokens (CONSOLE_SECRET_KEY). Unset: a random key
+    #: per server start (app.gunicorn_conf sets one before the workers fork, so they share it).
+    console_secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32),
+                                    repr=False)
+    #: OpenID Connect login of the console (app.console.login); unset: no login page (open
+    #: development mode lets everyone in, a configured API lets bearer tokens in).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    #: The ID token / userinfo claim that holds the user's roles, and ROLE=scopes pairs
+    #: (OIDC_ROLE_SCOPES="clerk=system/Patient.cruds;privileged=protected-identity").
+    oidc_roles_claim: str = "roles"
+    oidc_role_scopes: tuple[tuple[str, str], ...] = ()
+
     @property
     def auth_configured(self) -> bool:
         """Whether tokens are required (False: open development mode)."""
@@ -106,10 +121,26 @@ class Settings:
                                                      cls.subscription_lease_seconds)),
             subscription_batch_size=int(env.get("SUBSCRIPTION_BATCH_SIZE",
                                                 cls.subscription_batch_size)),
+            console_secret_key=env.get("CONSOLE_SECRET_KEY") or secrets.token_urlsafe(32),
+            oidc_issuer=env.get("OIDC_ISSUER") or None,
+            oidc_client_id=env.get("OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or None,
+            oidc_roles_claim=env.get("OIDC_ROLES_CLAIM") or cls.oidc_roles_claim,
+            oidc_role_scopes=_role_scopes(env.get("OIDC_ROLE_SCOPES")),
         )
 
 
 UNKNOWN_BIRTH_DATE_POLICIES = ("empty", "minus-120-years")
+
+
+def _role_scopes(value: str | None) -> tuple[tuple[str, str], ...]:
+    """``role=scope scope;role2=scope`` → ((role, scopes), …)."""
+    pairs = []
+    for item in (value or "").split(";"):
+        role, sep, scopes = item.partition("=")
+        if sep and role.strip():
+            pairs.append((role.strip(), " ".join(scopes.split())))
+    return tuple(pairs)
 
 
 def _switch(value: str | None) -> bool:

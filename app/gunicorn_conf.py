@@ -26,6 +26,7 @@ OperationOutcome too, never its HTML page (issue 15): the workers are :class:`Fh
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import time
 from typing import Any
@@ -36,6 +37,10 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from app.domain.limits import DEFAULT_REQUEST_TIMEOUT
 from app.logs import protect
+
+# The console's session and CSRF key, when none is configured: one random key set here, in
+# the master before the workers fork, so that every worker signs and checks with the same.
+os.environ.setdefault("CONSOLE_SECRET_KEY", secrets.token_urlsafe(32))
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WORKERS", "2"))

@@ -56,6 +56,13 @@ MAX_HEARTBEAT_SECONDS = 86_400
 MAX_EVENTS_QUERY = 100
 #: Subscriptions one ``GET /fhir/Subscription`` search answers at most.
 MAX_SUBSCRIPTION_SEARCH = 1000
+#: The staff console (app.console): records one search page shows, versions and audit events
+#: the person page lists (newest first), records in one downtime pack, and roles read from
+#: the OpenID Connect roles claim.
+CONSOLE_MAX_RESULTS = 50
+CONSOLE_MAX_HISTORY = 50
+CONSOLE_MAX_PACK = 50
+CONSOLE_MAX_ROLES = 50
 
 
 def check_count(where: str, count: int, limit: int, what: str = "items") -> None:

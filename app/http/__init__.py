@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-from app import logs
+from app import console, logs
 from app.adapters.db import make_engine
 from app.adapters.replica import ReadRouting
 from app.config import Settings
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(routing.other_types)
     register_error_handlers(app)
     landing.register(app)
+    console.register(app, settings)
     _serve_swagger_ui_assets(app)
     verifier = auth.install(settings)
     request_log = RequestLog() if settings.request_log else None

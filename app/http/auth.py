@@ -81,11 +81,14 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 OPEN_PATHS = ("/fhir/metadata", "/openapi.json")
-OPEN_PREFIXES = ("/docs", "/swagger-ui/")
+OPEN_PREFIXES = ("/docs", "/swagger-ui/", "/console/static/")
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
 LEEWAY_SECONDS = 10
 NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 REQUIREMENT_ATTRIBUTE = "sweid_requirement"
+#: The staff console (app.console): a signed-in session stands in for the bearer token there.
+CONSOLE_PREFIX = "/console"
+CONSOLE_SESSION_KEY = "console_user"
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,10 @@ def authenticate(verifier: TokenVerifier | None) -> Access:
     if declared is not None and declared.public:
         return Access(subject=None, see_protected=False, scopes=parse_scopes(None))
     header = request.headers.get("Authorization")
+    if not header and request.path.startswith(CONSOLE_PREFIX):
+        if _view() is None:  # no console page here: the 404 or the trailing-slash redirect
+            return Access(subject=None, see_protected=False, scopes=parse_scopes(None))
+        return console_access()
     if not header:
         raise Unauthorized("This server requires a bearer token (Authorization: Bearer …)",
                            error=None)
@@ -296,6 +303,25 @@ def authenticate(verifier: TokenVerifier | None) -> Access:
     claims = verifier.verify(token)
     scopes = parse_scopes(claims.get("scope") or claims.get("scp"))
     return Access(subject=claims["sub"], see_protected=scopes.protected_identity, scopes=scopes)
+
+
+class LoginRequired(Unauthorized):
+    """A console page asked for without a signed-in user: the console sends the browser to
+    its login page instead of answering 401."""
+
+
+def console_access() -> Access:
+    """The signed-in console user (the Flask session the OpenID Connect login filled), with
+    the same scopes as a token's ``scope`` claim. The session is honoured under
+    ``/console`` only: a cookie never authenticates a FHIR API call."""
+    from flask import session
+
+    user = session.get(CONSOLE_SESSION_KEY)
+    if not isinstance(user, dict) or not isinstance(user.get("sub"), str):
+        raise LoginRequired("Logga in för att använda konsolen (Sign in to use the console)",
+                            error=None)
+    scopes = parse_scopes(str(user.get("scope") or ""))
+    return Access(subject=user["sub"], see_protected=scopes.protected_identity, scopes=scopes)
 
 
 def authorise(verifier: TokenVerifier | None) -> None:

@@ -21,6 +21,8 @@ carrying personnummer, samordningsnummer and national and regional reserve numbe
 <code>$match</code>, <code>$merge</code>/<code>$unmerge</code>,
 <code>$generate-reserve-id</code> and <code>$ihe-pix</code>.</p>
 <ul>
+<li><a href="{root}/console/">{root}/console/</a> &mdash; the staff console (in Swedish): find a
+person by any identity, register a reserve identity, link and merge records, downtime packs</li>
 <li><a href="{root}/fhir/metadata">{root}/fhir/metadata</a> &mdash; the CapabilityStatement:
 every interaction, search parameter and operation this server supports</li>
 <li><a href="{root}/docs">{root}/docs</a> &mdash; the API in Swagger UI
