@@ -47,6 +47,7 @@ ERRORS: dict[int, str] = {
     413: "The body is too large",
     415: "Unsupported Content-Type",
     422: "Business rule broken (identifier rule, merge priority rule …)",
+    429: "Too many requests: as many $export jobs running as a limit allows; retry later",
 }
 #: Errors any authenticated FHIR route can give before it runs (app.http.auth).
 AUTH = (401, 403)
