@@ -127,9 +127,15 @@ def post_worker_init(worker: Any) -> None:
     bulk_export.start(settings)
 
 
+#: Paths the watchdog leaves alone: a Bulk Data file download streams a file from disk
+#: (no work for the worker, however long a big file takes to reach a slow client).
+UNWATCHED_PATHS = ("/fhir/$export-file/",)
+
+
 def pre_request(worker: Any, req: Any) -> None:
     """gunicorn hook, in the request's thread before the app runs."""
-    worker.request_watchdog.begin(req.method, req.path)
+    if not req.path.startswith(UNWATCHED_PATHS):
+        worker.request_watchdog.begin(req.method, req.path)
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
