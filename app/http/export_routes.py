@@ -29,7 +29,7 @@ from app.domain.fhirdate import utc_now
 from app.domain.limits import MAX_EXPORT_PARAMETERS, check_count
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, http_date, operation_outcome
-from app.http.openapi_schemas import AUTH, fhir_doc, query_parameter
+from app.http.openapi_schemas import AUTH, fhir_doc, query_parameter, ref
 from app.services import bulk_export
 from app.services.transactions import run_read, run_write
 
@@ -48,9 +48,23 @@ KICKOFF_DOC = {
         {"in": "header", "name": "Prefer", "required": True,
          "schema": {"type": "string", "example": "respond-async"}},
     ],
-    **fhir_doc(empty={202: "Accepted: Content-Location is the status URL"},
-               errors=(400, *AUTH, 422, 429)),
+    **fhir_doc(ok={202: "OperationOutcome"}, errors=(400, *AUTH, 422, 429)),
 }
+
+
+def _with(doc: dict[str, Any], status: int, description: str, media: str,
+          schema: str) -> dict[str, Any]:
+    """``doc`` with one more response (a body that is no FHIR resource)."""
+    doc["responses"][str(status)] = {"description": description,
+                                     "content": {media: {"schema": ref(schema)}}}
+    return doc
+
+
+# A failed job's 500 is its answer, an OperationOutcome like any other.
+STATUS_DOC = _with(fhir_doc(ok={202: "OperationOutcome", 500: "OperationOutcome"},
+                            errors=(*AUTH, 404)),
+                   200, "Done: the completion manifest", "application/json", "BulkDataManifest")
+FILE_DOC = _with(fhir_doc(errors=(*AUTH, 404)), 200, "One Patient a line", NDJSON, "Ndjson")
 
 
 def _engine() -> Any:
@@ -95,25 +109,23 @@ def _kickoff() -> Response:
     return fhir_response(outcome, 202, {"Content-Location": f"{base}/{STATUS_PATH}/{job.id}"})
 
 
-@blp.route(f"/{STATUS_PATH}/<job_id>", methods=["GET"])
-@blp.doc(summary="Status of an export: 202 while running, 200 with the manifest when done",
-         **fhir_doc(empty={200: "The completion manifest (application/json)",
-                           202: "Running: X-Progress and Retry-After",
-                           500: "The export failed (OperationOutcome)"},
-                    errors=(*AUTH, 404)))
+@blp.route(f"/{STATUS_PATH}/<resource_id:resource_id>", methods=["GET"])
+@blp.doc(summary="Status of an export: 202 (X-Progress, Retry-After) while it runs, 200 "
+                 "with the manifest when done", **STATUS_DOC)
 @requires("Patient", "rs", interaction="export")
-def status(job_id: str) -> Response:
+def status(resource_id: str) -> Response:
     """Poll the job (only its owner)."""
     now = utc_now()
-    job = run_read(_engine(), lambda uow: bulk_export.job_of(uow, job_id, g.access, now))
+    job = run_read(_engine(), lambda uow: bulk_export.job_of(uow, resource_id, g.access, now))
     settings = current_app.config["SETTINGS"]
     if job.state == FAILED:
         return fhir_response(operation_outcome("error", "exception", job.error or
                                                bulk_export.FAILURE_TEXT), 500)
     if job.state != COMPLETED:
-        return fhir_response(None, 202, {
-            "X-Progress": progress_text(job.state, job.exported, job.total),
-            "Retry-After": str(settings.export_retry_after_seconds)})
+        progress = progress_text(job.state, job.exported, job.total)
+        return fhir_response(operation_outcome("information", "informational", progress), 202,
+                             {"X-Progress": progress,
+                              "Retry-After": str(settings.export_retry_after_seconds)})
     base = base_url()
     body = manifest(transaction_time=job.transaction_time, request=job.request,
                     files=bulk_export.output_files(job),
@@ -122,29 +134,29 @@ def status(job_id: str) -> Response:
     return Response(orjson.dumps(body), 200, headers, content_type="application/json")
 
 
-@blp.route(f"/{STATUS_PATH}/<job_id>", methods=["DELETE"])
+@blp.route(f"/{STATUS_PATH}/<resource_id:resource_id>", methods=["DELETE"])
 @blp.doc(summary="Cancel an export (or delete a finished one): its files go",
-         **fhir_doc(empty={202: "Cancelled (OperationOutcome)"}, errors=(*AUTH, 404)))
+         **fhir_doc(ok={202: "OperationOutcome"}, errors=(*AUTH, 404)))
 @requires("Patient", "rs", interaction="export")
-def cancel(job_id: str) -> Response:
+def cancel(resource_id: str) -> Response:
     """DELETE on the status URL (only its owner); afterwards its URLs answer 404."""
     cancelled = run_write(_engine(), lambda uow: bulk_export.cancel(
-        uow, job_id, g.access, utc_now()))
+        uow, resource_id, g.access, utc_now()))
     bulk_export.remove_files(_directory(), cancelled)
     return fhir_response(operation_outcome("information", "informational",
                                            "The export was cancelled and its files removed"),
                          202)
 
 
-@blp.route(f"/{FILE_PATH}/<job_id>/<name>", methods=["GET"])
+@blp.route(f"/{FILE_PATH}/<resource_id:resource_id>/<file_name>", methods=["GET"])
 @blp.doc(summary="One NDJSON file of a completed export (application/fhir+ndjson)",
-         **fhir_doc(empty={200: "NDJSON, one Patient a line"}, errors=(*AUTH, 404)))
+         **FILE_DOC)
 @requires("Patient", "rs", interaction="export")
-def download(job_id: str, name: str) -> Response:
+def download(resource_id: str, file_name: str) -> Response:
     """Stream a file from disk (only the job's owner, until it expires)."""
     now = utc_now()
-    job = run_read(_engine(), lambda uow: bulk_export.job_of(uow, job_id, g.access, now))
-    path = bulk_export.file_path(_directory(), job, name)
+    job = run_read(_engine(), lambda uow: bulk_export.job_of(uow, resource_id, g.access, now))
+    path = bulk_export.file_path(_directory(), job, file_name)
     response = send_file(path.resolve(), mimetype=NDJSON, conditional=False, etag=False,
                          max_age=0)
     response.headers["Cache-Control"] = "no-store"
