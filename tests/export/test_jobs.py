@@ -1,7 +1,8 @@
 """The life of ``$export`` jobs, each test on a database and servers of its own: a job
 waits queued (202 with X-Progress and Retry-After) while no exporter runs, the per-owner
-limit answers 429, files expire, and a job whose server is killed with SIGKILL mid-export
-is finished by the next exporter once its lease has run out."""
+limit answers 429, files expire, a job whose server is killed with SIGKILL mid-export is
+finished by the next exporter once its lease has run out, a failed job answers 500 with an
+OperationOutcome, and two server instances on one database run each job once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import orjson
+from sqlalchemy import create_engine, text
 
 from app.domain.limits import MAX_EXPORT_JOBS_PER_OWNER
 from tests.export.support import (
@@ -142,3 +144,56 @@ def test_a_job_whose_server_is_killed_is_finished_after_its_lease_runs_out(tmp_p
     families = [r["name"][0]["family"] for r in resources]
     assert sorted(families) == [f"Avbrottsson{n:05d}" for n in range(count)]  # none twice
     database.dispose()
+
+
+def test_a_job_that_fails_answers_500_with_an_operation_outcome(tmp_path: Path):
+    database = Database.fresh(tmp_path)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the export directory should be")
+    server = _server(database, blocked).start()
+    try:
+        with session_with(MASKED, sub="failing") as owner:
+            status_url = kickoff(owner, server.base)
+            deadline = time.monotonic() + 30
+            answer = owner.get(status_url, timeout=30)
+            while answer.status_code == 202 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                answer = owner.get(status_url, timeout=30)
+            assert answer.status_code == 500
+            issue = answer.json()["issue"][0]
+            assert issue["code"] == "exception"
+            assert "see its log" in issue["diagnostics"]  # fixed text, no cause leaked
+            assert owner.delete(status_url, timeout=30).status_code == 202
+    finally:
+        server.stop()
+        database.dispose()
+
+
+def test_two_instances_run_each_job_once(tmp_path: Path):
+    database = Database.fresh(tmp_path)
+    _load(database, tmp_path, 300)
+    files = tmp_path / "files"
+    settings = {"EXPORT_PAGE_SIZE": "10", "EXPORT_POLL_SECONDS": "0.1"}
+    first = _server(database, files, **settings)
+    first.upgrade = False
+    second = _server(database, files, **settings)
+    second.upgrade = False
+    first.start()
+    second.start()
+    try:
+        owners = [session_with(MASKED, sub=f"instance-owner-{n}") for n in range(4)]
+        urls = [kickoff(owner, (first, second)[n % 2].base)
+                for n, owner in enumerate(owners)]
+        for owner, url in zip(owners, urls, strict=True):
+            manifest = wait_manifest(owner, url, timeout=120)
+            assert sorted(r["name"][0]["family"] for r in download(owner, manifest)) == \
+                [f"Avbrottsson{n:05d}" for n in range(300)]
+        engine = create_engine(database.url)
+        with engine.connect() as conn:
+            attempts = conn.execute(text("SELECT attempts FROM export_job")).scalars().all()
+        engine.dispose()
+        assert attempts == [1, 1, 1, 1]  # no job was claimed by two exporters
+    finally:
+        first.stop()
+        second.stop()
+        database.dispose()
