@@ -533,43 +533,31 @@ def match_fit(output: str, sample: int, seed: int, version: str | None) -> None:
 def export(output: str, page_size: int) -> None:
     """Export every current Patient (all versions' latest, unmasked) as NDJSON.
 
-    The stored resources exactly as the server holds them, ordered by id; progress goes
-    to stderr so stdout can be piped.
+    The stored resources exactly as the server holds them, ordered by id, deleted ones left
+    out — the same records and lines as the Bulk Data ``$export`` of a caller with
+    ``protected-identity`` (app.services.bulk_export.export_pages); progress goes to stderr
+    so stdout can be piped.
     """
     import sys
 
     from app.adapters.db import make_engine
-    from app.adapters.unit_of_work import UnitOfWork
-    from app.domain.search import parse_search
+    from app.domain.fhirdate import utc_now
     from app.progress import Progress
-    from app.services.transactions import run_read
+    from app.services.bulk_export import count_exported, export_pages
 
     engine = make_engine(Settings.from_env().database_url)
-    total_query = parse_search([("_summary", "count")], default_count=page_size,
-                               max_count=page_size, strict=False)
+    operator = Access(subject="cli-export", see_protected=True)
+    until = utc_now()
     try:
-        total = run_read(engine, lambda uow: uow.patients.count(total_query,
-                                                                see_protected=True))
+        total = count_exported(engine, since=None, until=until)
         target = click.open_file(output, "wb")
+        written = 0
         with target as handle, Progress(total, "exporting", sys.stderr) as bar:
-            offset = 0
-            while True:
-                query = parse_search([("_sort", "_id"), ("_count", str(page_size)),
-                                      ("_offset", str(offset))], default_count=page_size,
-                                     max_count=page_size, strict=False)
-
-                def page(uow: UnitOfWork, query: object = query) -> list[bytes]:
-                    return [stored.resource for stored in
-                            uow.patients.search(query, see_protected=True)  # type: ignore[arg-type]
-                            if stored.resource]
-
-                rows = run_read(engine, page)
-                for row in rows:
-                    handle.write(row + b"\n")
-                bar.update(len(rows))
-                offset += len(rows)
-                if len(rows) < page_size:
-                    break
+            for page in export_pages(engine, operator, since=None, until=until,
+                                     page_size=page_size):
+                handle.writelines(page.lines)
+                bar.update(len(page.lines))
+                written += len(page.lines)
     finally:
         engine.dispose()
-    click.echo(f"exported {offset} Patients", err=True)
+    click.echo(f"exported {written} Patients", err=True)

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.domain.limits import MAX_EXPORT_FILE_RESOURCES
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -61,6 +63,24 @@ class Settings:
     subscription_lease_seconds: float = 60.0
     #: Events at most in one notification.
     subscription_batch_size: int = 20
+    #: Bulk Data ``$export`` (README "Bulk export"). Where the NDJSON files are written
+    #: (EXPORT_DIRECTORY; every server instance on one database must see the same one).
+    export_directory: str = "var/export"
+    #: Seconds the files of a finished job stay downloadable; then they and the job go.
+    export_retention_seconds: float = 3600.0
+    #: Whether each server worker runs an exporter (EXPORT_WORKER=off: none).
+    export_worker: bool = True
+    #: Seconds an exporter waits before it looks for work again when it found none.
+    export_poll_seconds: float = 1.0
+    #: Seconds an exporter holds a job between two pages; one that dies frees it when
+    #: this runs out, and another starts the job again.
+    export_lease_seconds: float = 30.0
+    #: Patients read per database query while exporting.
+    export_page_size: int = 1000
+    #: Resources per NDJSON file (at most app.domain.limits.MAX_EXPORT_FILE_RESOURCES).
+    export_file_max_resources: int = MAX_EXPORT_FILE_RESOURCES
+    #: The ``Retry-After`` (seconds) of a status answer while the job runs.
+    export_retry_after_seconds: int = 2
 
     #: Signs the console's session and CSRF tokens (CONSOLE_SECRET_KEY). Unset: a random key
     #: per server start (app.gunicorn_conf sets one before the workers fork, so they share it).
@@ -127,6 +147,18 @@ class Settings:
             oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or None,
             oidc_roles_claim=env.get("OIDC_ROLES_CLAIM") or cls.oidc_roles_claim,
             oidc_role_scopes=_role_scopes(env.get("OIDC_ROLE_SCOPES")),
+            export_directory=env.get("EXPORT_DIRECTORY") or cls.export_directory,
+            export_retention_seconds=float(env.get("EXPORT_RETENTION_SECONDS",
+                                                   cls.export_retention_seconds)),
+            export_worker=_switch(env.get("EXPORT_WORKER")),
+            export_poll_seconds=float(env.get("EXPORT_POLL_SECONDS", cls.export_poll_seconds)),
+            export_lease_seconds=float(env.get("EXPORT_LEASE_SECONDS",
+                                               cls.export_lease_seconds)),
+            export_page_size=int(env.get("EXPORT_PAGE_SIZE", cls.export_page_size)),
+            export_file_max_resources=min(MAX_EXPORT_FILE_RESOURCES, int(env.get(
+                "EXPORT_FILE_MAX_RESOURCES", cls.export_file_max_resources))),
+            export_retry_after_seconds=int(env.get("EXPORT_RETRY_AFTER_SECONDS",
+                                                   cls.export_retry_after_seconds)),
         )
 
 

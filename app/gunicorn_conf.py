@@ -119,19 +119,28 @@ class RequestWatchdog:
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn hook, in each worker process: start its watchdog and its Subscription
-    deliverer (app.services.delivery; the workers share the work through the database)."""
+    """gunicorn hook, in each worker process: start its watchdog, its Subscription
+    deliverer (app.services.delivery) and its Bulk Data exporter
+    (app.services.bulk_export); the workers share that work through the database."""
     from app.config import Settings
-    from app.services import delivery
+    from app.services import bulk_export, delivery
 
     worker.request_watchdog = RequestWatchdog(timeout, worker.log)
     worker.request_watchdog.start()
-    delivery.start(Settings.from_env())
+    settings = Settings.from_env()
+    delivery.start(settings)
+    bulk_export.start(settings)
+
+
+#: Paths the watchdog leaves alone: a Bulk Data file download streams a file from disk
+#: (no work for the worker, however long a big file takes to reach a slow client).
+UNWATCHED_PATHS = ("/fhir/$export-file/",)
 
 
 def pre_request(worker: Any, req: Any) -> None:
     """gunicorn hook, in the request's thread before the app runs."""
-    worker.request_watchdog.begin(req.method, req.path)
+    if not req.path.startswith(UNWATCHED_PATHS):
+        worker.request_watchdog.begin(req.method, req.path)
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:

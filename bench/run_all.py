@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("read_instructions", "bench/read_instructions.py", []),
     ("load_bench", "bench/load_bench.py", ["--sizes", "100000"]),
     ("notification_latency", "bench/notification_latency.py", []),
+    ("export_bench", "bench/export_bench.py", ["--size", "100000"]),
 ]
 
 

@@ -189,6 +189,23 @@ class PatientRepository:
         row = statement.first(self.conn, values)
         return int(row[0] or 0) if row else 0
 
+    def export_page(self, after_id: str | None, since: datetime | None, until: datetime,
+                    limit: int) -> list[tuple[str, bytes, bool]]:
+        """Bulk export: (id, resource, protected) of up to ``limit`` current Patients that
+        are not deleted, last stored in [``since``, ``until``], in id order after
+        ``after_id`` (keyset paging: each page costs the same however far the export is)."""
+        query = select(patient.c.id, patient.c.resource, patient.c.protected).where(
+            *_export_filter(since, until))
+        if after_id is not None:
+            query = query.where(patient.c.id > after_id)
+        return [(pid, resource, bool(protected)) for pid, resource, protected in
+                self.conn.execute(query.order_by(patient.c.id).limit(limit))]
+
+    def export_count(self, since: datetime | None, until: datetime) -> int:
+        """How many Patients :meth:`export_page` pages through."""
+        return int(self.conn.execute(select(func.count()).select_from(patient).where(
+            *_export_filter(since, until))).scalar_one())
+
     def linked_ids(self, ids: Sequence[str]) -> set[str]:
         """Ids linked from or to the given Patients (one step, both directions)."""
         if not ids:
@@ -402,6 +419,13 @@ _HISTORY_COLUMNS = (
     patient_history.c.resource,
     patient_history.c.method,
 )
+
+
+def _export_filter(since: datetime | None, until: datetime) -> list[Any]:
+    conditions = [patient.c.deleted == false(), patient.c.last_updated <= until]
+    if since is not None:
+        conditions.append(patient.c.last_updated >= since)
+    return conditions
 
 
 def _current(row: tuple[Any, ...]) -> StoredPatient:

@@ -253,3 +253,33 @@ subscription_event = Table(
     Column("context", String(1000)),
     Column("occurred_at", DateTime, nullable=False),
 )
+
+#: Bulk Data ``$export`` jobs (app.services.bulk_export): one row per kick-off, claimed by
+#: one exporter at a time through its lease; the NDJSON files live under EXPORT_DIRECTORY.
+export_job = Table(
+    "export_job",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(255)),
+    Column("owner_sees_protected", Boolean, nullable=False),
+    # The kick-off URL as the client sent it (the manifest's ``request``).
+    Column("request", String(4096), nullable=False),
+    Column("base_url", String(2048), nullable=False),
+    Column("types", String(255), nullable=False),
+    Column("since", DateTime),
+    Column("transaction_time", DateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("expires_at", DateTime),
+    Column("total", BigInteger),
+    Column("exported", BigInteger, nullable=False),
+    # JSON list of {"type", "file", "count"} once completed.
+    Column("output", LargeBinary),
+    Column("error", String(255)),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime),
+    Index("ix_export_job_state", "state"),
+    Index("ix_export_job_owner", "owner", "state"),
+)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from app.adapters import read_connections
 from app.adapters.audit_repository import AuditRepository
+from app.adapters.export_repository import ExportRepository
 from app.adapters.load_progress_repository import LoadProgressRepository
 from app.adapters.patient_repository import PatientRepository
 from app.adapters.reserve_id_repository import ReserveIdRepository
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.reserve_ids = ReserveIdRepository(conn)
         self.load_progress = LoadProgressRepository(conn)
         self.subscriptions = SubscriptionRepository(conn)
+        self.exports = ExportRepository(conn)
 
     def __exit__(
         self,

@@ -98,3 +98,10 @@ class Forbidden(DomainError):
     """The token is valid but its scopes do not allow the interaction."""
 
     code = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    """The caller already has as much work running as a limit allows (``$export`` jobs);
+    answered 429, to be tried again later."""
+
+    code = "throttled"

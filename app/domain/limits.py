@@ -63,6 +63,17 @@ CONSOLE_MAX_RESULTS = 50
 CONSOLE_MAX_HISTORY = 50
 CONSOLE_MAX_PACK = 50
 CONSOLE_MAX_ROLES = 50
+#: ``$export`` jobs one owner (token ``sub``) may have queued or running at once (more: 429).
+MAX_EXPORT_JOBS_PER_OWNER = 3
+#: ``$export`` jobs queued or running on the whole server at once (more: 429).
+MAX_EXPORT_JOBS = 20
+#: Query parameters one ``$export`` kick-off may carry.
+MAX_EXPORT_PARAMETERS = 10
+#: Resources one NDJSON file of an export holds at most (EXPORT_FILE_MAX_RESOURCES may
+#: lower it); more go to the next file.
+MAX_EXPORT_FILE_RESOURCES = 100_000
+#: Times an exporter starts one job (a job whose exporter died is taken over); then failed.
+MAX_EXPORT_ATTEMPTS = 3
 
 
 def check_count(where: str, count: int, limit: int, what: str = "items") -> None:

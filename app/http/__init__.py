@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.http import (
         audit_routes,
         conformance_routes,
+        export_routes,
         health_routes,
         patient_routes,
         subscription_routes,
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.register_blueprint(patient_routes.blp)
     api.register_blueprint(subscription_routes.blp)
+    api.register_blueprint(export_routes.blp)
     # Last: its rule matches the resource types none of the rules above serves.
     api.register_blueprint(routing.other_types)
     register_error_handlers(app)

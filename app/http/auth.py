@@ -50,6 +50,8 @@ batch / transaction                          a valid token; each entry as above
 ``$generate-reserve-id``                     ``system/Patient.c`` or ``system/Patient.u``
 AuditEvent / Provenance read and search      ``system/AuditEvent.rs`` / ``system/Provenance.rs``
                                              (read needs r, search needs s)
+``$export``, its status, files and DELETE    ``system/Patient.rs`` (both letters); only the
+                                             owner (same ``sub``) sees a job
 unmasked protected persons                   ``protected-identity``
 ==========================================  ==============================================
 

@@ -14,6 +14,13 @@ from app.domain.subscriptions import (
     TOPICS,
 )
 
+#: The Bulk Data Access IG's operations (app.http.export_routes).
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+EXPORT_DOCUMENTATION = (
+    "FHIR Bulk Data Access IG v2: Prefer: respond-async; _type=Patient, _since, _outputFormat "
+    "(application/fhir+ndjson, application/ndjson, ndjson); status polling at the "
+    "Content-Location, NDJSON files for the owner (same token sub) only; scope "
+    "system/Patient.rs; protected persons masked without protected-identity.")
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
                 "history-type", "create", "search-type")
 
@@ -53,9 +60,13 @@ def capability_statement(base: str, operations: list[dict[str, str]], *,
                 "conditionalDelete": "single",
                 "searchInclude": ["Patient:link"],
                 "searchParam": search_params,
-                "operation": operations,
+                "operation": [*operations, {
+                    "name": "export", "definition": f"{BULK_DATA}/patient-export",
+                    "documentation": EXPORT_DOCUMENTATION}],
             }, *_audit_resources(), *_conformance_resources(), *_subscription_resources()],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            "operation": [{"name": "export", "definition": f"{BULK_DATA}/export",
+                           "documentation": EXPORT_DOCUMENTATION}],
             "security": SECURITY if auth_configured else OPEN_SECURITY,
         }],
     }
@@ -74,7 +85,8 @@ SECURITY: dict[str, Any] = {
         "system/Patient.s, create .c, update/patch .u, delete .d (batch/transaction: per "
         "entry); $match and $ihe-pix need r or s, $merge/$unmerge .u, $generate-reserve-id "
         ".c or .u; AuditEvent and Provenance need system/AuditEvent.rs / system/Provenance.rs; "
-        "Subscription create/read/search/delete need the Subscription scopes c, r, s and d. "
+        "Subscription create/read/search/delete need the Subscription scopes c, r, s and d; "
+        "$export, its status and files need system/Patient.rs. "
         "system/*.<perms> and SMART v1 .read/.write/.* are accepted. The scope "
         "'protected-identity' shows protected persons (sekretessmarkering, skyddad "
         "folkbokföring, patient type Oklar, or linked to such a person) unmasked; others get "

@@ -30,6 +30,7 @@ STATUS_OF: dict[type[domain.DomainError], int] = {
     domain.PreconditionFailed: 412,
     domain.PayloadTooLarge: 413,
     domain.UnsupportedMediaType: 415,
+    domain.TooManyRequests: 429,
     domain.BusinessRuleViolation: 422,
 }
 HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",

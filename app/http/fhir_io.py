@@ -25,7 +25,9 @@ XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml")
 ACCEPTED_OUTPUT = {"application/fhir+json": FHIR_JSON, "application/json": "application/json",
                    "application/*": FHIR_JSON, "*/*": FHIR_JSON, "json": FHIR_JSON,
                    "text/json": FHIR_JSON, "application/fhir+xml": FHIR_XML,
-                   "application/xml": "application/xml", "text/xml": FHIR_XML, "xml": FHIR_XML}
+                   "application/xml": "application/xml", "text/xml": FHIR_XML, "xml": FHIR_XML,
+                   # Bulk Data file downloads ask for NDJSON; their errors come as FHIR JSON.
+                   "application/fhir+ndjson": FHIR_JSON, "application/ndjson": FHIR_JSON}
 FORMAT_ALIASES = {"json": FHIR_JSON, "application/json": "application/json",
                   "application/fhir+json": FHIR_JSON, "xml": FHIR_XML,
                   "application/fhir+xml": FHIR_XML, "application/xml": "application/xml",

@@ -47,6 +47,7 @@ ERRORS: dict[int, str] = {
     413: "The body is too large",
     415: "Unsupported Content-Type",
     422: "Business rule broken (identifier rule, merge priority rule …)",
+    429: "Too many requests: as many $export jobs running as a limit allows; retry later",
 }
 #: Errors any authenticated FHIR route can give before it runs (app.http.auth).
 AUTH = (401, 403)
@@ -211,6 +212,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "observedValue": _STRING}))}},
         required=["status"], description="draft-inadarei-api-health-check "
                                          "(application/health+json): /healthz and /readyz"),
+    "BulkDataManifest": _object({
+        "transactionTime": _STRING, "request": _URI, "requiresAccessToken": {"type": "boolean"},
+        "output": _array(_object({"type": _STRING, "url": _URI, "count": {"type": "integer"}},
+                                 required=["type", "url"])),
+        "error": _array(_object({"type": _STRING, "url": _URI}))},
+        required=["transactionTime", "request", "requiresAccessToken", "output", "error"],
+        description="Bulk Data Access IG: the completion manifest of an $export"),
+    "Ndjson": {"type": "string", "description": "Newline-delimited JSON: one FHIR resource "
+                                                "a line (application/fhir+ndjson)"},
     "JsonPatch": _array(_object({
         "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
         "path": _STRING, "from": _STRING, "value": {}}, required=["op", "path"])),

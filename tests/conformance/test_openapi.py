@@ -254,7 +254,7 @@ def test_the_document_is_valid_and_real_answers_have_documented_statuses_and_sha
 #: A value of each path parameter that its schema allows (routing alone answers OPTIONS and
 #: 405, so nothing needs to exist).
 PATH_VALUES = {"patient_id": "x", "resource_id": "x", "version_id": "1",
-               "resource_type": "Observation"}
+               "resource_type": "Observation", "file_name": "Patient-1.ndjson"}
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
