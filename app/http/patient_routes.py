@@ -22,7 +22,7 @@ from app.http.fhir_io import (
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_query
-from app.services import patients
+from app.services import identity_feed, patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
@@ -127,11 +127,11 @@ def _criteria_in_query() -> str | None:
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @requires("Patient", "u", interaction="update")
 def conditional_update() -> Response:
-    """``PUT Patient?criteria``."""
+    """``PUT Patient?criteria`` — also IHE PIXm ITI-104 (add, revise, resolve duplicate)."""
     criteria = request.query_string.decode()
     body = read_json_body()
     if_match = request.headers.get("If-Match")
-    result = run_write(_engine(), lambda uow: patients.conditional_update(
+    result = run_write(_engine(), lambda uow: identity_feed.conditional_update(
         uow, criteria, body, if_match=if_match, access=g.access, today=date.today()))
     return written(result)
 

@@ -228,20 +228,13 @@ def _by_identifiers(uow: UnitOfWork, identifiers: list[dict[str, Any]], role: st
         raise NotFound(f"No Patient holds the {role}-identifier")
     # A merged-away record's identifiers are also on its survivor (use=old): the record that
     # holds them as its own is the one named.
-    own = [p.id for p in found if _holds_own(p.load(), matches)]
+    own = [p.id for p in found if rules.holds_own(p.load(), matches)]
     if len(own) == 1:
         return own[0]
     if len(found) == 1:
         return found[0].id
     raise rules.MergeRefused(f"The {role}-identifier matches more than one Patient; name the "
                              "record by reference")
-
-
-def _holds_own(resource: dict[str, Any], matches: list[IdentifierMatch]) -> bool:
-    own = rules.own_identifiers(resource)
-    return all(any((m.system is None or i.get("system", "") == m.system)
-                   and (m.codes is None or i.get("value") in m.codes) for i in own)
-               for m in matches)
 
 
 def _lock_pair(uow: UnitOfWork, request: MergeRequest, today: date) -> _Pair:

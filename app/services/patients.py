@@ -46,6 +46,7 @@ from app.domain.merge import (
     SEEALSO,
     check_merge_links_kept,
     check_seealso,
+    holds_own,
     linked_ids,
 )
 from app.domain.patient_index import PatientIndex, index_patient
@@ -181,9 +182,33 @@ def conditional_update(
     today: date,
 ) -> WriteResult:
     """``PUT Patient?criteria``: update the one match, create when none, 412 on several."""
+    found = conditional_target(uow, criteria, today, access, "conditional update")
+    return update_found(uow, found, body, if_match=if_match, access=access, today=today)
+
+
+def conditional_target(uow: UnitOfWork, criteria: str, today: date, access: Access,
+                       what: str, *, own_identifiers: bool = False) -> StoredPatient | None:
+    """The one Patient a conditional write's criteria select (None: none; 412: several),
+    with the criteria locked until commit so racing conditional writers serialise.
+
+    ``own_identifiers`` (an identity feed, IHE ITI-104): of several matches, the one record
+    holding the ``identifier`` criteria as its own — a merged-away record's identifiers are
+    also on its survivor with ``use=old``, and the Source means the record it fed."""
     query = conditional_query(criteria, today, access)
     uow.lock(_criteria_key(query))
-    found = _matches(uow, query, "conditional update")
+    if own_identifiers:
+        found = uow.patients.search(query, see_protected=True)
+        matches = [v for c in query.clauses if c.type == "identifier"
+                   for v in c.values if isinstance(v, IdentifierMatch)]
+        own = [p for p in found if matches and holds_own(p.load(), matches)]
+        if len(found) > 1 and len(own) == 1:
+            return uow.patients.get(own[0].id)
+    return _matches(uow, query, what)
+
+
+def update_found(uow: UnitOfWork, found: StoredPatient | None, body: Any, *,
+                 if_match: str | None, access: Access, today: date) -> WriteResult:
+    """The write of a conditional update once its target is known (None: create)."""
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
     if found is None:

@@ -1,0 +1,81 @@
+"""IHE PIXm Patient Identity Feed FHIR (ITI-104): a Patient Identity Source's conditional
+update, as the Patient Identifier Cross-reference Manager takes it (README "IHE PIXm and
+PDQm").
+
+* **Add / Revise Patient** — ``PUT Patient?identifier=<system>|<value>``: the plain
+  conditional update (:func:`app.services.patients.update_found`).
+* **Resolve Duplicate Patient** — the same PUT of the subsumed record with ``active=false``
+  and a ``replaced-by`` link whose ``other`` names the survivor by reference or by
+  identifier: a real merge through :func:`app.services.merges.merge` — the main-record
+  priority rule, the contradiction rule (without an override: a feed has no ``force``), the
+  Provenance, the AuditEvent and the subscription events are the merge's. The subsumed
+  record's other changes are written first, in the same transaction: a refused merge
+  stores nothing.
+* **Remove Patient** — conditional delete, :func:`app.services.patients.conditional_delete`.
+
+Which identity domains a Source may change is :mod:`app.domain.source_domains`' rule,
+checked where every Patient write is (``app.services.patients``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.adapters.unit_of_work import UnitOfWork
+from app.domain import merge as rules
+from app.domain.access import Access
+from app.domain.errors import InvalidRequest, NotFound
+from app.domain.references import link_target_id
+from app.services import merges, patients
+from app.services.patients import WriteResult
+
+
+def conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: str | None,
+                       access: Access, today: date) -> WriteResult:
+    """``PUT Patient?criteria`` from a Source: add, revise or resolve a duplicate."""
+    found = patients.conditional_target(uow, criteria, today, access, "conditional update",
+                                        own_identifiers=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
+    before = None if found is None or found.deleted else found.load()
+    body = _same_survivor_as_stored(uow, before, body, today)
+    plan = rules.resolve_duplicate(before, body)
+    if plan is None:
+        return patients.update_found(uow, found, body, if_match=if_match, access=access,
+                                     today=today)
+    written = patients.update_found(uow, found, plan.resource, if_match=if_match,
+                                    access=access, today=today)
+    subsumed = written.stored.id
+    try:
+        merges.merge(uow, merges.MergeRequest(
+            source=merges.PatientRef(reference={"reference": f"Patient/{subsumed}"}),
+            target=merges.PatientRef(reference=plan.survivor)), access, today)
+    except NotFound:
+        raise rules.MergeRefused("The replaced-by link names a surviving record this server "
+                                 "does not hold", expression=["Patient.link"]) from None
+    return WriteResult(written.created, patients.read(uow, subsumed))
+
+
+def _same_survivor_as_stored(uow: UnitOfWork, before: dict[str, Any] | None,
+                             body: dict[str, Any], today: date) -> dict[str, Any]:
+    """A Source that sends its Resolve Duplicate again (or a later revision of the subsumed
+    record with the link by identifier) names the survivor the record is already merged
+    into: its links are then the stored ones, and the message is a plain revision."""
+    survivor = rules.replaced_by(before or {})
+    if survivor is None:
+        return body
+    links = []
+    for link in body.get("link") or []:
+        other = link.get("other") if isinstance(link, dict) else None
+        if (isinstance(other, dict) and link.get("type") == rules.REPLACED_BY
+                and link_target_id(link) is None
+                and isinstance(other.get("identifier"), dict)):
+            try:
+                named = merges.resolve(uow, merges.PatientRef(reference=other), "link", today)
+            except (NotFound, InvalidRequest, rules.MergeRefused):
+                named = None
+            if named == survivor:
+                link = {**link, "other": {"reference": f"Patient/{survivor}"}}
+        links.append(link)
+    return {**body, "link": links} if links else body
