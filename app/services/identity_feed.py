@@ -39,7 +39,7 @@ def conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: s
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
     before = None if found is None or found.deleted else found.load()
-    body = _same_survivor_as_stored(uow, before, body, today)
+    body = _same_survivor_as_stored(uow, before, _keep_cross_references(before, body), today)
     plan = rules.resolve_duplicate(before, body)
     if plan is None:
         return patients.update_found(uow, found, body, if_match=if_match, access=access,
@@ -55,6 +55,31 @@ def conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: s
         raise rules.MergeRefused("The replaced-by link names a surviving record this server "
                                  "does not hold", expression=["Patient.link"]) from None
     return WriteResult(written.created, patients.read(uow, subsumed))
+
+
+def _keep_cross_references(before: dict[str, Any] | None,
+                           body: dict[str, Any]) -> dict[str, Any]:
+    """What the Manager added to a record stays when its Source revises it: a Source knows
+    nothing of the merges the Manager recorded, so a revision without ``replaced-by``/
+    ``replaces`` links keeps the stored ones, and the identifiers a merge copied
+    (``use=old``) are kept unless the revision names them."""
+    if before is None:
+        return body
+    merge_types = (rules.REPLACED_BY, rules.REPLACES)
+    body = dict(body)
+    sent = [link for link in body.get("link") or [] if isinstance(link, dict)]
+    if not any(link.get("type") in merge_types for link in sent):
+        kept = [link for link in before.get("link") or [] if link.get("type") in merge_types]
+        if kept:
+            body["link"] = [*sent, *kept]
+    idents = body.get("identifier")
+    if isinstance(idents, list):
+        named = {(i.get("system"), i.get("value")) for i in idents if isinstance(i, dict)}
+        old = [i for i in before.get("identifier") or [] if i.get("use") == rules.OLD
+               and (i.get("system"), i.get("value")) not in named]
+        if old:
+            body["identifier"] = [*idents, *old]
+    return body
 
 
 def _same_survivor_as_stored(uow: UnitOfWork, before: dict[str, Any] | None,

@@ -29,6 +29,7 @@ from typing import Any
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
+from app.domain import source_domains
 from app.domain.access import Access
 from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
@@ -91,6 +92,8 @@ def merge(uow: UnitOfWork, request: MergeRequest, access: Access, today: date) -
     pair = _lock_pair(uow, request, today)
     source = rules.Record(pair.source_resource, uow.patients.created_at(pair.source.id))
     target_now = rules.Record(pair.target_resource, uow.patients.created_at(pair.target.id))
+    source_domains.check_merge(access.scopes.source_domains, pair.source_resource,
+                               pair.target_resource)
     rules.check_cycle(source, _chain(uow, pair.target_resource))
     rules.check_not_merged(source, "source-patient", _chain(uow, pair.source_resource)[-1])
     rules.check_not_merged(target_now, "target-patient", _chain(uow, pair.target_resource)[-1])

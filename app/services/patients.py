@@ -25,6 +25,7 @@ import orjson
 
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
+from app.domain import source_domains
 from app.domain.access import Access
 from app.domain.errors import (
     BusinessRuleViolation,
@@ -130,12 +131,15 @@ def create(
     resource = prepare(body, today)
     if not bulk_load:
         check_link_changes(uow, None, resource)
-    if if_none_exist is not None:
+    if if_none_exist is None:
+        source_domains.check_write(access.scopes.source_domains, None, resource)
+    else:
         query = conditional_query(if_none_exist, today, access)
         uow.lock(_criteria_key(query))
         found = _matches(uow, query, "If-None-Exist")
         if found is not None:
             return WriteResult(False, found)
+        source_domains.check_write(access.scopes.source_domains, None, resource)
     patient_id = new_id or str(uuid.uuid4())
     return WriteResult(True, write(uow, patient_id, resource, None, "POST",
                                    links_may_dangle=bulk_load, pending=pending))
@@ -168,6 +172,7 @@ def update(
     before = None if current is None or current.deleted else current.load()
     if not bulk_load:
         check_link_changes(uow, before, resource)
+    source_domains.check_write(access.scopes.source_domains, before, resource)
     return WriteResult(before is None, write(uow, patient_id, resource, current, "PUT",
                                              links_may_dangle=bulk_load))
 
@@ -251,6 +256,7 @@ def patch(
         raise BusinessRuleViolation("A JSON Patch may not change the resource id")
     resource = prepare(patched, today)
     check_link_changes(uow, current.load(), resource)
+    source_domains.check_write(access.scopes.source_domains, current.load(), resource)
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
@@ -284,6 +290,7 @@ def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     if must_mask(current.protected, access):
         raise Forbidden("Deleting a protected Patient needs the protected-identity scope")
     if not current.deleted:
+        source_domains.check_write(access.scopes.source_domains, current.load(), None)
         version_id = uow.patients.mark_deleted(current, utc_now())
         uow.events += patient_events(current.id, version_id, current.load(), None)
 

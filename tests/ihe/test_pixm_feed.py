@@ -112,6 +112,13 @@ def test_resolve_duplicate_merges(http: requests.Session, base: str, form: str) 
     again = feed(http, base, RED, maiden_value, resolved(RED, maiden_value, survivor))
     assert again.status_code == 200, again.text
     assert again.json()["link"] == body["link"]
+    # The Source revises the survivor knowing nothing of the merge: the Manager's
+    # cross-reference (the replaces link, the identifier taken over) stays.
+    revised = feed(http, base, RED, alice_value, patient(RED, alice_value, "ALICE", address=True))
+    assert revised.status_code == 200, revised.text
+    assert {"other": {"reference": f"Patient/{maiden['id']}"},
+            "type": "replaces"} in revised.json()["link"]
+    assert target_ids(pix(http, base, RED, maiden_value))[0] == f"Patient/{alice['id']}"
 
 
 def test_resolve_duplicate_of_a_record_never_fed(http: requests.Session, base: str) -> None:
