@@ -57,6 +57,7 @@ from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, pars
 from app.domain.subscriptions import patient_events
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
+from app.services import pix
 from app.services.fhir_validation import validate_patient
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -303,8 +304,18 @@ def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Acce
 
 
 def search(uow: UnitOfWork, query: SearchQuery, access: Access, today: date) -> SearchPage:
-    """Run a parsed search: a page of matches, the total and the included linked records."""
+    """Run a parsed search: a page of matches, the total and the included linked records.
+
+    IHE PDQm ITI-78 (README "IHE PIXm and PDQm"): an ``identifier`` value with a system and
+    no value names an identity domain — matches must hold an identifier of it, only those
+    identifiers are shown (``query.identifier_domains``), and a domain this server does not
+    know is a 404 "targetSystem not found" (PDQm's Case 4, its preferred answer)."""
     resolve_identifiers(query, today)
+    query.identifier_domains = identifier_domains(query)
+    for system in query.identifier_domains:
+        if not pix.recognised(uow, system):
+            raise pix.DomainNotRecognised("targetSystem not found",
+                                          expression=[f"identifier={system}|"])
     see = access.see_protected
     matches = [] if query.summary == "count" else uow.patients.search(query, see_protected=see)
     total: int | None = None
@@ -539,6 +550,15 @@ def conditional_query(criteria: str, today: date, access: Access) -> SearchQuery
     resolve_identifiers(query, today)
     query.count, query.offset, query.sort = 2, 0, []
     return query
+
+
+def identifier_domains(query: SearchQuery) -> list[str]:
+    """The systems of ``identifier=<system>|`` values (a domain, no value) of a search."""
+    return list(dict.fromkeys(
+        value.system for clause in query.clauses
+        if clause.type == "identifier" and clause.modifier is None
+        for value in clause.values
+        if isinstance(value, IdentifierMatch) and value.codes is None and value.system))
 
 
 def resolve_identifiers(query: SearchQuery, today: date) -> None:
