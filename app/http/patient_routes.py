@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from app.http import ihe_audit
 from app.http.auth import requires
 from app.http.fhir_io import (
     base_url,
@@ -19,6 +20,7 @@ from app.http.fhir_io import (
     read_json_body,
     version_headers,
 )
+from app.http.ihe_audit import audit_query
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_query
@@ -95,7 +97,9 @@ def _search(pairs: list[tuple[str, str]]) -> Response:
     page = run_routed_read(_reads(),
                            lambda uow: patients.search(uow, query, g.access, date.today()))
     used = [(k, v) for k, v in pairs if k.partition(":")[0] not in query.ignored]
-    return fhir_response(searchset(page, query, g.access, base_url(), used))
+    body = searchset(page, query, g.access, base_url(), used)
+    audit_query("ITI-78", "search")
+    return fhir_response(body)
 
 
 @blp.route("/Patient", methods=["POST"])
@@ -131,8 +135,10 @@ def conditional_update() -> Response:
     criteria = request.query_string.decode()
     body = read_json_body()
     if_match = request.headers.get("If-Match")
+    network = ihe_audit.network()
     result = run_write(_engine(), lambda uow: identity_feed.conditional_update(
-        uow, criteria, body, if_match=if_match, access=g.access, today=date.today()))
+        uow, criteria, body, if_match=if_match, access=g.access, today=date.today(),
+        network=network))
     return written(result)
 
 
@@ -161,8 +167,9 @@ def conditional_patch() -> Response:
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
     criteria = request.query_string.decode()
-    run_write(_engine(), lambda uow: patients.conditional_delete(uow, criteria, date.today(),
-                                                                 g.access))
+    network = ihe_audit.network()
+    run_write(_engine(), lambda uow: identity_feed.conditional_delete(
+        uow, criteria, date.today(), g.access, network))
     return fhir_response(None, 204)
 
 

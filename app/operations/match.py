@@ -19,6 +19,7 @@ from app.domain.extensions import CANONICAL
 from app.domain.fhirdate import instant, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
+from app.http.ihe_audit import audit_query
 from app.http.openapi_schemas import AUTH, fhir_doc
 from app.masking import present
 from app.operations.parameters import operation_definition, parse_parameters, single
@@ -80,6 +81,7 @@ def match() -> Response:
     }
     if entries:  # FHIR JSON has no empty arrays
         bundle["entry"] = entries
+    audit_query("ITI-119", "search")
     return fhir_response(orjson.dumps(bundle))
 
 

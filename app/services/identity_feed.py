@@ -11,7 +11,12 @@ PDQm").
   Provenance, the AuditEvent and the subscription events are the merge's. The subsumed
   record's other changes are written first, in the same transaction: a refused merge
   stores nothing.
-* **Remove Patient** — conditional delete, :func:`app.services.patients.conditional_delete`.
+* **Remove Patient** — conditional delete (:func:`conditional_delete`): the identifier then
+  leaves ITI-83's answers.
+
+Each message whose criteria are ITI-104's (``identifier=<system>|<value>``) writes an
+AuditEvent shaped as PIXm's Manager audit profiles say, in the write's transaction
+(:func:`app.services.audit_events.record_transaction`).
 
 Which identity domains a Source may change is :mod:`app.domain.source_domains`' rule,
 checked where every Patient write is (``app.services.patients``).
@@ -21,19 +26,61 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
 from app.domain.access import Access
 from app.domain.errors import InvalidRequest, NotFound
 from app.domain.references import link_target_id
-from app.services import merges, patients
+from app.services import audit_events, merges, patients
 from app.services.patients import WriteResult
 
 
 def conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: str | None,
-                       access: Access, today: date) -> WriteResult:
-    """``PUT Patient?criteria`` from a Source: add, revise or resolve a duplicate."""
+                       access: Access, today: date,
+                       network: audit_events.Network | None = None) -> WriteResult:
+    """``PUT Patient?criteria`` from a Source: add, revise or resolve a duplicate; with the
+    ITI-104 criteria (``identifier=<system>|<value>``) and a ``network``, an AuditEvent."""
+    result = _conditional_update(uow, criteria, body, if_match=if_match, access=access,
+                                 today=today)
+    _audit(uow, access, criteria, network, "create" if result.created else "update",
+           f"Patient/{result.stored.id}")
+    return result
+
+
+def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Access,
+                       network: audit_events.Network | None = None) -> None:
+    """ITI-104 Remove Patient: the conditional delete, and its AuditEvent."""
+    found = patients.conditional_target(uow, criteria, today, access, "conditional delete",
+                                        own_identifiers=True)
+    if found is None:
+        return
+    patients.delete(uow, found.id, access)
+    _audit(uow, access, criteria, network, "delete", f"Patient/{found.id}")
+
+
+def feed_identifier(criteria: str) -> dict[str, str] | None:
+    """The identifier of ITI-104 criteria (exactly ``identifier=<system>|<value>``)."""
+    pairs = parse_qsl(criteria.split("?", 1)[-1], keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "identifier":
+        return None
+    system, bar, value = pairs[0][1].partition("|")
+    return {"system": system, "value": value} if bar and system and value else None
+
+
+def _audit(uow: UnitOfWork, access: Access, criteria: str,
+           network: audit_events.Network | None, interaction: str, data: str) -> None:
+    identifier = feed_identifier(criteria)
+    if network is None or identifier is None:
+        return
+    audit_events.record_transaction(uow, access, audit_events.IheTransaction(
+        "ITI-104", interaction, {"create": "C", "update": "U", "delete": "D"}[interaction],
+        network, patient_identifier=identifier, data=data))
+
+
+def _conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: str | None,
+                        access: Access, today: date) -> WriteResult:
     found = patients.conditional_target(uow, criteria, today, access, "conditional update",
                                         own_identifiers=True)
     if not isinstance(body, dict):
