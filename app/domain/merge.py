@@ -30,8 +30,10 @@ Rules:
   edited since: a later edit stays); every other change, and every other merge, is left
   alone.
 * **Links** are the server's: ``replaced-by``/``replaces`` only through merge and unmerge
-  (:func:`check_merge_links_kept`), ``seealso`` only between records that do not contradict
-  each other (:func:`check_seealso`).
+  (:func:`check_merge_links_kept`, whether ``other`` names the record by reference or by
+  identifier), ``seealso`` only between records that do not contradict each other
+  (:func:`check_seealso`). IHE PIXm's Resolve Duplicate Patient — an update adding a
+  ``replaced-by`` link — is read by :func:`resolve_duplicate` into the merge it asks for.
 """
 
 from __future__ import annotations
@@ -430,17 +432,22 @@ def _restore_content(target: dict[str, Any], before: dict[str, Any],
 
 def _merge_links(resource: dict[str, Any]) -> set[tuple[str, str]]:
     """The merge links of a record, by reference (``Patient/<id>``) or, for a link whose
-    ``other`` names the record only by identifier (IHE PIXm's form), by ``system|value``:
-    either form counts, so neither slips past :func:`check_merge_links_kept`."""
+    ``other`` names the record only by identifier (IHE PIXm's form), by ``system|value``
+    (and any other ``other`` by itself): every form counts, so none slips past
+    :func:`check_merge_links_kept`."""
     found = {(link_type, other) for link_type in (REPLACED_BY, REPLACES)
              for other in linked_ids(resource, link_type)}
     for link in resource.get("link") or []:
         if not isinstance(link, dict) or link.get("type") not in (REPLACED_BY, REPLACES):
             continue
+        if link_target_id(link) is not None:
+            continue
         other = link.get("other")
         ident = other.get("identifier") if isinstance(other, dict) else None
-        if link_target_id(link) is None and isinstance(ident, dict):
+        if isinstance(ident, dict):
             found.add((str(link["type"]), f"{ident.get('system', '')}|{ident.get('value')}"))
+        else:  # names no Patient at all: still a merge link nobody but a merge may write
+            found.add((str(link["type"]), repr(other)))
     return found
 
 

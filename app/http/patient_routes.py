@@ -75,8 +75,9 @@ def _one(stored: StoredPatient) -> Response:
 
 
 @blp.route("/Patient", methods=["GET"])
-@blp.doc(summary="Search Patients", parameters=search_parameters(),
-         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 422)))
+@blp.doc(summary="Search Patients (IHE PDQm ITI-78)", parameters=search_parameters(),
+         # 404: an identity domain (identifier=<system>|) the server does not know.
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 422)))
 @requires("Patient", "s", interaction="search-type")
 def search() -> Response:
     """Search (GET)."""
@@ -85,7 +86,7 @@ def search() -> Response:
 
 @blp.route("/Patient/_search", methods=["POST"])
 @blp.doc(summary="Search Patients (POST, form-encoded)", **form_body(),
-         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 413, 422)))
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 413, 422)))
 @requires("Patient", "s", interaction="search-type")
 def search_post() -> Response:
     """Search (POST ``_search``)."""

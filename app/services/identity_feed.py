@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
 from app.domain.access import Access
-from app.domain.errors import InvalidRequest, NotFound
+from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.references import link_target_id
 from app.services import audit_events, merges, patients
 from app.services.patients import WriteResult
@@ -98,7 +98,7 @@ def _conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: 
         merges.merge(uow, merges.MergeRequest(
             source=merges.PatientRef(reference={"reference": f"Patient/{subsumed}"}),
             target=merges.PatientRef(reference=plan.survivor)), access, today)
-    except NotFound:
+    except (NotFound, Gone):
         raise rules.MergeRefused("The replaced-by link names a surviving record this server "
                                  "does not hold", expression=["Patient.link"]) from None
     return WriteResult(written.created, patients.read(uow, subsumed))
