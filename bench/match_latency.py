@@ -91,32 +91,41 @@ def measure(base: str, queries: list[Any]) -> dict[str, Any]:
             "timed_requests": len(timings), "quality": quality, "floors_met": verdicts}
 
 
-def run(size: int, queries: int, *, keep: bool = False) -> dict[str, Any]:
-    """Load a population of ``size`` and time its queries."""
+def run(size: int, queries: int, *, keep: bool = False,
+        existing: str | None = None) -> dict[str, Any]:
+    """Load a population of ``size`` and time its queries; ``existing``: the URL of a database
+    this script loaded before with the same size (``--keep-database``), queried again
+    without loading (the population and its queries are the same for one seed and size)."""
     data = generate(size, SEED, queries=queries)
+    if existing:
+        return _query(Database(existing), data, load_seconds=None, summary="loaded before")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "population.ndjson"
         source.write_bytes(b"\n".join(orjson.dumps(p) for p in data.patients) + b"\n")
         database = Database.fresh(Path(tmp))
         if not database.is_postgres:
             raise SystemExit("set DATABASE_URL to a PostgreSQL server")
-        server = None
         try:
             load_seconds, _cpu, summary = load(database.url, source, [])
-            server = Server(database, workers=2, upgrade=False).start()
-            result = {"patients": len(data.patients), "seed": SEED,
-                      "load_seconds": round(load_seconds, 1), "load": summary,
-                      "load_average_before": round(os.getloadavg()[0], 2),
-                      **measure(server.base, data.queries),
-                      "load_average_after": round(os.getloadavg()[0], 2)}
+            return _query(database, data, load_seconds=round(load_seconds, 1), summary=summary)
         finally:
-            if server is not None:
-                server.stop()
             if keep:
                 print(f"kept the database: {database.url}", flush=True)
             else:
                 database.dispose()
-    return result
+
+
+def _query(database: Database, data: Any, *, load_seconds: float | None,
+           summary: str) -> dict[str, Any]:
+    """Serve ``database`` with one real server and time ``data``'s queries."""
+    server = Server(database, workers=2, upgrade=False).start()
+    try:
+        return {"patients": len(data.patients), "seed": SEED, "load_seconds": load_seconds,
+                "load": summary, "load_average_before": round(os.getloadavg()[0], 2),
+                **measure(server.base, data.queries),
+                "load_average_after": round(os.getloadavg()[0], 2)}
+    finally:
+        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,11 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=600)
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--existing", metavar="DATABASE_URL",
+                        help="query a database kept by an earlier run of one size again")
     args = parser.parse_args(argv)
     os.environ.setdefault("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        result = run(size, args.queries, keep=args.keep_database)
+        result = run(size, args.queries, keep=args.keep_database, existing=args.existing)
         results.append(result)
         quality = result["quality"]
         print(f"{result['patients']:>9,} Patients: p50/p95 {result['p50_ms']}/{result['p95_ms']} "

@@ -177,6 +177,18 @@ def load_patients(base: str, count: int, batch: int) -> tuple[list[tuple[str, st
     return loaded, time.perf_counter() - started
 
 
+def stored_patient(base: str) -> tuple[str, str, int]:
+    """The id and personnummer of a Patient of a database already filled, and how many
+    Patients it holds."""
+    status, body = http("GET", f"{base}/Patient?_summary=count")
+    total = json.loads(body)["total"]
+    status, body = http("GET", f"{base}/Patient?identifier={quote(PNR_SYSTEM)}|"
+                               f"&_count=1&_offset={min(total // 2, 9_000)}")
+    entry = json.loads(body)["entry"][0]["resource"]
+    pnr = next(i["value"] for i in entry["identifier"] if i["system"] == PNR_SYSTEM)
+    return entry["id"], pnr, total
+
+
 # --- wrk ------------------------------------------------------------------------------------------
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -249,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target")
     parser.add_argument("--auth", choices=("off", "jwt"), default="off",
                         help="jwt: RS256 bearer-token verification on, as production runs")
+    parser.add_argument("--existing", metavar="DATABASE_URL",
+                        help="measure against a database already filled (e.g. the 1 M "
+                             "population match_latency.py --keep-database loaded through "
+                             "`python -m app load`) instead of loading --patients")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a ratio misses its target")
     args = parser.parse_args(argv)
@@ -260,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="sweid-bench-"))
-    database = Database.fresh(tmp)
+    database = Database(args.existing) if args.existing else Database.fresh(tmp)
     backend = "postgresql" if database.is_postgres else "sqlite"
     env = {"LOG_LEVEL": "warning"}
     bare_env = dict(env)
@@ -269,14 +285,20 @@ def main(argv: list[str] | None = None) -> int:
         env.update(settings)
         AUTH_HEADERS["Authorization"] = f"Bearer {token}"
         bare_env["BENCH_AUTHORIZATION"] = AUTH_HEADERS["Authorization"]
-    print(f"rest_throughput: {args.patients} Patients, {backend}, auth {args.auth}, "
+    size = "an existing database" if args.existing else f"{args.patients} Patients"
+    print(f"rest_throughput: {size}, {backend}, auth {args.auth}, "
           f"WORKERS={args.workers}, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s x {args.rounds} rounds")
     real = bare = None
     try:
-        real = Server(database, env, workers=args.workers).start()
-        loaded, load_seconds = load_patients(real.base, args.patients, args.batch)
-        patient_id, pnr = loaded[len(loaded) // 2]
+        real = Server(database, env, workers=args.workers, upgrade=not args.existing).start()
+        if args.existing:
+            patient_id, pnr, patients = stored_patient(real.base)
+            load_seconds = float("nan")
+        else:
+            patients = args.patients
+            loaded, load_seconds = load_patients(real.base, patients, args.batch)
+            patient_id, pnr = loaded[len(loaded) // 2]
         search_query = f"identifier={PNR_SYSTEM}|{pnr}"
         read_path = f"/Patient/{patient_id}"
         search_path = f"/Patient?{quote(search_query, safe='=&')}"
@@ -325,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         for server in (bare, real):
             if server:
                 server.stop()
-        database.dispose()
+        if not args.existing:
+            database.dispose()
         shutil.rmtree(tmp, ignore_errors=True)
 
     ratios = {kind: statistics.median(
@@ -348,8 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if met[kind] else "MISSED"
         print(f"{kind:<7} real/bare = {ratios[kind]:.2f}  (target >= {TARGETS[kind]:.2f})  "
               f"{verdict:<7} worker CPU per request: bare/real = {cpu_ratios[kind]:.2f}")
-    print(f"load: {args.patients} Patients in {load_seconds:.1f} s "
-          f"({args.patients / load_seconds:.0f}/s)")
+    if not args.existing:
+        print(f"load: {patients} Patients in {load_seconds:.1f} s "
+              f"({patients / load_seconds:.0f}/s)")
 
     errors = [name for name, name_runs in rounds.items()
               if any(r["non_2xx"] or r["socket_errors"] for r in name_runs)]
@@ -358,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "rest_throughput",
         "time": stamp,
         "commit": git_commit(),
-        "settings": {"patients": args.patients, "batch": args.batch, "workers": args.workers,
+        "settings": {"patients": patients, "existing_database": bool(args.existing),
+                     "batch": args.batch, "workers": args.workers,
                      "database": backend, "auth": args.auth, "wrk_threads": args.threads,
                      "wrk_connections": args.connections, "duration_s": args.duration,
                      "cpus": os.cpu_count()},

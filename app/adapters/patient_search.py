@@ -3,13 +3,16 @@
 Searches are hot, and building SQLAlchemy expressions costs more than running them, so a
 statement is built once per query *shape* — which parameters, modifiers, prefixes and how
 many values — with bound parameters, and cached. Every request only extracts its values.
-Each parameter type therefore has two halves kept side by side: ``values`` (the shape key
-part and the bound values, in order) and ``build`` (the expression over those binds).
+Each parameter type is one :class:`ParameterType` object whose two halves name their bound
+values: ``bind`` gives a value's shape and its values by name, ``condition`` builds the
+expression and asks for the binds by those names. The names travel in the shape key, and
+one function (:func:`_bind_names`) orders them for both the values and the statement, so
+the two halves cannot take each other's values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -64,7 +67,8 @@ class ClauseShape:
     name: str
     type: str
     modifier: str | None
-    values: tuple[Any, ...]
+    #: Per value: its shape and the names of its bound values.
+    values: tuple[tuple[Any, tuple[str, ...]], ...]
     protected_only_visible: bool
 
 
@@ -87,15 +91,15 @@ def _shapes_and_values(query: SearchQuery,
                        see_protected: bool) -> tuple[tuple[ClauseShape, ...], list[Any]]:
     shapes, values = [], []
     for clause in query.clauses:
-        value_shapes = []
+        value_shapes: list[tuple[Any, tuple[str, ...]]] = []
         if clause.modifier == "missing":
-            value_shapes.append(bool(clause.values[0]))
+            value_shapes.append((bool(clause.values[0]), ()))
         else:
-            extract = _TYPES[clause.type][0]
             for value in clause.values:
-                shape, bound = extract(clause, value)
-                value_shapes.append(shape)
-                values += bound
+                shape, named = TYPES[clause.type].bind(clause, value)
+                names = _bind_names(named)
+                value_shapes.append((shape, names))
+                values += [named[name] for name in names]
         hidden = clause.name in WITHHELD_PARAMETERS and not see_protected
         shapes.append(ClauseShape(clause.name, clause.type, clause.modifier,
                                   tuple(value_shapes), hidden))
@@ -104,6 +108,11 @@ def _shapes_and_values(query: SearchQuery,
 
 def _named(values: list[Any]) -> dict[str, Any]:
     return {f"p{position}": value for position, value in enumerate(values)}
+
+
+def _bind_names(named: Mapping[str, Any]) -> tuple[str, ...]:
+    """The order of one value's bound values, in the list of values and in the statement."""
+    return tuple(sorted(named))
 
 
 def _binds() -> Binds:
@@ -152,13 +161,15 @@ def _count_statement(shapes: tuple[ClauseShape, ...]) -> RawStatement:
 def _clause_condition(shape: ClauseShape, binds: Binds) -> ColumnElement[bool]:
     if shape.modifier == "missing":
         return _missing(shape)
-    build = _TYPES[shape.type][1]
-    condition = or_(*(build(shape, value_shape, binds) for value_shape in shape.values))
+    parameter_type = TYPES[shape.type]
+    condition = or_(*(
+        parameter_type.condition(shape, value_shape, {name: next(binds) for name in names})
+        for value_shape, names in shape.values))
     return not_(condition) if shape.modifier == "not" else condition
 
 
 def _missing(shape: ClauseShape) -> ColumnElement[bool]:
-    wanted_missing = bool(shape.values[0])
+    wanted_missing = bool(shape.values[0][0])
     column = _COLUMN_OF.get(shape.type)
     if column is not None:
         missing: ColumnElement[bool] = column.is_(None) if wanted_missing else column.is_not(None)
@@ -176,52 +187,67 @@ def _index_ids(shape: ClauseShape) -> Select[Any]:
     return select(table.c.patient_id).where(table.c.param == shape.name)
 
 
-# --- per parameter type: values (shape, bound values) and build (expression) ----------------
+# --- per parameter type: bind (shape, values by name) and condition (expression) -----------
 
-def _one_value(clause: Clause, value: object) -> tuple[Any, list[Any]]:
-    return None, [str(value)]
-
-
-def _id(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
-    return patient.c.id == next(binds)
+Named = dict[str, Any]
+NamedBinds = Mapping[str, BindParameter[Any]]
 
 
-def _gender(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
-    return patient.c.gender == next(binds)
+@dataclass(frozen=True)
+class ParameterType:
+    """The SQL of one search parameter type: ``bind`` turns one value of a clause into the
+    shape that decides the SQL and its bound values by name; ``condition`` builds the
+    expression of one value from the clause shape, that value shape and the binds by the
+    same names."""
+
+    bind: Callable[[Clause, object], tuple[Any, Named]]
+    condition: Callable[[ClauseShape, Any, NamedBinds], ColumnElement[bool]]
 
 
-def _active_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
-    return bool(value), []
+def _one_value(clause: Clause, value: object) -> tuple[Any, Named]:
+    return None, {"value": str(value)}
 
 
-def _active(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
+def _id(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
+    return patient.c.id == binds["value"]
+
+
+def _gender(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
+    return patient.c.gender == binds["value"]
+
+
+def _active_values(clause: Clause, value: object) -> tuple[Any, Named]:
+    return bool(value), {}
+
+
+def _active(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
     return patient.c.active == (true() if value_shape else false())
 
 
-def _link_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
+def _link_values(clause: Clause, value: object) -> tuple[Any, Named]:
     target = patient_reference_id(str(value)) or patient_reference_id(f"Patient/{value}") or ""
-    return None, [target]
+    return None, {"target": target}
 
 
-def _link(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
+def _link(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
     return patient.c.id.in_(
-        select(patient_link.c.patient_id).where(patient_link.c.target_id == next(binds))
+        select(patient_link.c.patient_id).where(patient_link.c.target_id == binds["target"])
     )
 
 
-def _date_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
+def _date_values(clause: Clause, value: object) -> tuple[Any, Named]:
     assert isinstance(value, DateValue)
     if clause.type == "birthdate":
-        return value.prefix, [value.lo.date(), value.hi.date()]
-    return value.prefix, [value.lo, value.hi]
+        return value.prefix, {"lo": value.lo.date(), "hi": value.hi.date()}
+    return value.prefix, {"lo": value.lo, "hi": value.hi}
 
 
-def _date(shape: ClauseShape, prefix: Any, binds: Binds) -> ColumnElement[bool]:
+def _date(shape: ClauseShape, prefix: Any, binds: NamedBinds) -> ColumnElement[bool]:
     if shape.type == "birthdate":
         column_lo, column_hi = patient.c.birth_lo, patient.c.birth_hi
     else:
         column_lo = column_hi = patient.c.last_updated
-    lo, hi = next(binds), next(binds)
+    lo, hi = binds["lo"], binds["hi"]
     # Stored ranges have lo <= hi, so ``column_lo <= hi`` adds nothing to the meaning; it
     # gives the planner a narrow range on the indexed column_lo. Without it PostgreSQL at
     # 1 M Patients estimated one in ten rows for a birth date and walked the whole table
@@ -241,82 +267,79 @@ def _date(shape: ClauseShape, prefix: Any, binds: Binds) -> ColumnElement[bool]:
     return and_(column_lo.is_not(None), conditions[prefix]())
 
 
-def _identifier_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
+def _identifier_values(clause: Clause, value: object) -> tuple[Any, Named]:
     assert isinstance(value, IdentifierMatch)
-    codes = sorted(value.codes) if value.codes is not None else None
-    bound = ([value.system] if value.system is not None else []) + (codes or [])
-    return (value.system is not None, None if codes is None else len(codes)), bound
+    named: Named = {} if value.system is None else {"system": value.system}
+    codes = sorted(value.codes) if value.codes is not None else []
+    named.update({f"code{index:03d}": code for index, code in enumerate(codes)})
+    return None, named
 
 
-def _identifier(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
-    has_system, code_count = value_shape
+def _identifier(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
     conditions = []
-    if has_system:
-        conditions.append(patient_identifier.c.system == next(binds))
-    if code_count == 1:
-        conditions.append(patient_identifier.c.value == next(binds))
-    elif code_count is not None:
-        conditions.append(patient_identifier.c.value.in_([next(binds) for _ in range(code_count)]))
+    if "system" in binds:
+        conditions.append(patient_identifier.c.system == binds["system"])
+    codes = [bind for name, bind in binds.items() if name.startswith("code")]
+    if len(codes) == 1:
+        conditions.append(patient_identifier.c.value == codes[0])
+    elif codes:
+        conditions.append(patient_identifier.c.value.in_(codes))
     return patient.c.id.in_(select(patient_identifier.c.patient_id).where(*conditions))
 
 
-def _string_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
+def _string_values(clause: Clause, value: object) -> tuple[Any, Named]:
     text = str(value)
     if clause.modifier == "exact":
-        return None, [text]
+        return None, {"exact": text}
     escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%" if clause.modifier == "contains" else f"{escaped}%"
-    return None, [pattern]
+    return None, {"pattern": pattern}
 
 
-def _string(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
+def _string(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
     table = patient_string
-    if shape.modifier == "exact":
-        match = table.c.exact == next(binds)
+    if "exact" in binds:
+        match = table.c.exact == binds["exact"]
     else:
-        match = table.c.folded.like(next(binds), escape="\\")
+        match = table.c.folded.like(binds["pattern"], escape="\\")
     return patient.c.id.in_(select(table.c.patient_id).where(table.c.param == shape.name, match))
 
 
-def _token_values(clause: Clause, value: object) -> tuple[Any, list[Any]]:
+def _token_values(clause: Clause, value: object) -> tuple[Any, Named]:
     assert isinstance(value, TokenValue)
     code = value.code
     if code is not None and clause.type == "telecom":
         code = telecom_code(clause.name, code)
         if clause.name == "telecom" and value.system in ("phone", "email"):
             code = telecom_code(value.system, value.code or "")
-    bound = [v for v in (value.system, code) if v is not None]
-    return (value.system is not None, code is not None), bound
+    named = {"system": value.system, "code": code}
+    return None, {name: bound for name, bound in named.items() if bound is not None}
 
 
-def _token(shape: ClauseShape, value_shape: Any, binds: Binds) -> ColumnElement[bool]:
-    has_system, has_code = value_shape
+def _token(shape: ClauseShape, value_shape: Any, binds: NamedBinds) -> ColumnElement[bool]:
     table = patient_token
     conditions = [table.c.param == shape.name]
-    if has_system:
-        conditions.append(table.c.system == next(binds))
-    if has_code:
-        conditions.append(table.c.code == next(binds))
+    conditions += [getattr(table.c, name) == bind for name, bind in binds.items()]
     return patient.c.id.in_(select(table.c.patient_id).where(*conditions))
 
 
-Values = Callable[[Clause, object], tuple[Any, list[Any]]]
-Build = Callable[[ClauseShape, Any, Binds], ColumnElement[bool]]
-_TYPES: dict[str, tuple[Values, Build]] = {
-    "id": (_one_value, _id),
-    "lastUpdated": (_date_values, _date),
-    "birthdate": (_date_values, _date),
-    "identifier": (_identifier_values, _identifier),
-    "string": (_string_values, _string),
-    "telecom": (_token_values, _token),
-    "security": (_token_values, _token),
-    "token": (_token_values, _token),
-    "gender": (_one_value, _gender),
-    "active": (_active_values, _active),
-    "link": (_link_values, _link),
+_TOKEN = ParameterType(_token_values, _token)
+_DATE = ParameterType(_date_values, _date)
+#: Every search parameter type (``Clause.type``) and its SQL.
+TYPES: dict[str, ParameterType] = {
+    "id": ParameterType(_one_value, _id),
+    "lastUpdated": _DATE,
+    "birthdate": _DATE,
+    "identifier": ParameterType(_identifier_values, _identifier),
+    "string": ParameterType(_string_values, _string),
+    "telecom": _TOKEN,
+    "security": _TOKEN,
+    "token": _TOKEN,
+    "gender": ParameterType(_one_value, _gender),
+    "active": ParameterType(_active_values, _active),
+    "link": ParameterType(_link_values, _link),
 }
 _COLUMN_OF: dict[str, Any] = {
     "birthdate": patient.c.birth_lo,
     "gender": patient.c.gender,
 }
-

@@ -120,6 +120,26 @@ def linked_ids(resource: dict[str, Any], link_type: str | None = None) -> list[s
     return found
 
 
+def with_reverse_seealso(other: dict[str, Any], patient_id: str, *,
+                         linked: bool) -> dict[str, Any] | None:
+    """``other`` with its ``seealso`` link back to ``patient_id`` added (``linked``) or
+    removed, or None when it already is so. The server keeps ``seealso`` links on both
+    records (docs/domain.md §4): this is the other side of a link written or removed."""
+    links = list(other.get("link") or [])
+    has_reverse = patient_id in linked_ids(other, SEEALSO)
+    if linked == has_reverse:
+        return None
+    if linked:
+        links.append({"other": {"reference": f"Patient/{patient_id}"}, "type": SEEALSO})
+    else:
+        links = [link for link in links
+                 if not (link.get("type") == SEEALSO and link_target_id(link) == patient_id)]
+    changed = {**other, "link": links}
+    if not links:
+        del changed["link"]
+    return changed
+
+
 def replaced_by(resource: dict[str, Any]) -> str | None:
     """The record this one was merged into, if it was."""
     survivors = linked_ids(resource, REPLACED_BY)

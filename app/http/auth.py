@@ -31,7 +31,9 @@ item itself with :func:`check`, like batch/transaction); :func:`public` a route 
 token. A route that declares nothing is refused (403) when authentication is on — new
 routes are closed until they say what they need.
 
-Scope table (SMART v2 letters; v1 ``read`` = rs, ``write`` = cud, ``*`` = cruds):
+Scope table (SMART v2 letters; v1 ``read`` = rs, ``write`` = cud, ``*`` = cruds). The
+Patient rows are declared in :mod:`app.http.interactions`, which REST routes and Bundle
+entries both use:
 
 ==========================================  ==============================================
 Interaction                                  Needs

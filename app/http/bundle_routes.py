@@ -25,20 +25,19 @@ from flask import Response, current_app, g
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import BusinessRuleViolation, DomainError, InvalidRequest
 from app.domain.limits import MAX_BUNDLE_ENTRIES, check_count
-from app.http.auth import check
+from app.domain.search import SearchQuery
+from app.http import interactions
 from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
-from app.http.presentation import patient_body, searchset
+from app.http.interactions import Answer, Call
+from app.http.presentation import history_bundle, patient_body, searchset
 from app.http.query import parse_query
 from app.http.trace_ids import trace_id
-from app.services import patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
 
 log = logging.getLogger(__name__)
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
-#: The scope letter each writing entry needs (app.http.auth); GET needs r (read) or s.
-WRITE_PERMISSIONS = {"POST": "c", "PUT": "u", "PATCH": "u", "DELETE": "d"}
 REASONS = {200: "OK", 201: "Created", 204: "No Content"}
 
 
@@ -207,55 +206,37 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
 
 def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
                pending: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """One entry; ``pending``: ids of entries the transaction writes later."""
-    parts = entry.path.split("/")
-    if parts[0] != "Patient":
-        raise InvalidRequest(f"Resource type {parts[0][:40]!r} is not supported")
-    today = date.today()
-    instance = parts[1] if len(parts) > 1 else None
-    check("Patient", WRITE_PERMISSIONS.get(entry.method) or ("r" if instance else "s"))
-    if entry.method == "POST" and instance is None:
-        return _written(patients.create(uow, entry.resource, if_none_exist=entry.if_none_exist,
-                                        today=today, access=g.access, new_id=new_id,
-                                        pending=pending))
-    if entry.method == "PUT" and instance:
-        return _written(patients.update(uow, instance, entry.resource, if_match=entry.if_match,
-                                        access=g.access, today=today))
-    if entry.method == "PUT" and entry.query:
-        return _written(patients.conditional_update(
-            uow, entry.query, entry.resource, if_match=entry.if_match, access=g.access,
-            today=today))
-    if entry.method == "PATCH" and instance:
-        return _written(patients.patch(uow, instance, _patch_document(entry.resource),
-                                       if_match=entry.if_match, access=g.access, today=today))
-    if entry.method == "PATCH" and entry.query:
-        return _written(patients.conditional_patch(
-            uow, entry.query, _patch_document(entry.resource), if_match=entry.if_match,
-            access=g.access, today=today))
-    if entry.method == "DELETE" and instance:
-        patients.delete(uow, instance, g.access)
+    """One entry, as the interaction table says; ``pending``: ids of entries the
+    transaction writes later."""
+    target = interactions.shape_of(entry.method, entry.path.split("/"), entry.query)
+    interaction = interactions.find(entry.method, target)
+    interaction.authorise()
+    pairs = parse_qsl(entry.query, keep_blank_values=True)
+    query = parse_query(pairs) if interaction.answer is Answer.SEARCH else \
+        parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
+    body = _patch_document(entry.resource) if entry.method == "PATCH" else entry.resource
+    call = Call(access=g.access, today=date.today(), patient_id=target.patient_id,
+                version_id=target.version_id, criteria=entry.query, body=body,
+                if_match=entry.if_match, if_none_exist=entry.if_none_exist, new_id=new_id,
+                pending=pending, query=query, since=dict(pairs).get("_since"))
+    result = interaction.run(uow, call)
+    if interaction.answer is Answer.WRITTEN:
+        return _written(result)
+    if interaction.answer is Answer.DELETED:
         return {"response": {"status": "204 No Content"}}
-    if entry.method == "DELETE" and entry.query:
-        patients.conditional_delete(uow, entry.query, today, g.access)
-        return {"response": {"status": "204 No Content"}}
-    if entry.method in ("GET", "HEAD"):
-        return _read_entry(uow, parts, entry.query)
-    raise InvalidRequest(f"{entry.method} {entry.path[:60]} is not supported in a Bundle")
+    return {"resource": orjson.Fragment(_read_body(interaction, result, query, pairs, entry)),
+            "response": {"status": "200 OK"}}
 
 
-def _read_entry(uow: UnitOfWork, parts: list[str], query_string: str) -> dict[str, Any]:
-    if len(parts) == 1:
-        pairs = parse_qsl(query_string, keep_blank_values=True)
-        query = parse_query(pairs)
-        page = patients.search(uow, query, g.access, date.today())
-        body = searchset(page, query, g.access, base_url(), pairs)
-    elif len(parts) == 2:
-        body = patient_body(patients.read(uow, parts[1]), g.access)
-    elif len(parts) == 4 and parts[2] == "_history":
-        body = patient_body(patients.vread(uow, parts[1], parts[3]), g.access)
-    else:
-        raise InvalidRequest("Unsupported GET URL in a Bundle")
-    return {"resource": orjson.Fragment(body), "response": {"status": "200 OK"}}
+def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery,
+               pairs: list[tuple[str, str]], entry: Entry) -> bytes:
+    if interaction.answer is Answer.SEARCH:
+        return searchset(result, query, g.access, base_url(), pairs)
+    if interaction.answer is Answer.HISTORY:
+        versions, total = result
+        return history_bundle(versions, total, g.access, base_url(), f"/{entry.path}", pairs,
+                              query.count, query.offset)
+    return patient_body(result, g.access)
 
 
 def _written(result: WriteResult) -> dict[str, Any]:

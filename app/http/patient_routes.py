@@ -11,8 +11,7 @@ from flask_smorest import Blueprint
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.http import ihe_audit
-from app.http.auth import requires
+from app.http import ihe_audit, interactions
 from app.http.fhir_io import (
     base_url,
     fhir_response,
@@ -21,10 +20,10 @@ from app.http.fhir_io import (
     version_headers,
 )
 from app.http.ihe_audit import audit_query
+from app.http.interactions import Call, Interaction
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_query
-from app.services import identity_feed, patients
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
@@ -78,7 +77,7 @@ def _one(stored: StoredPatient) -> Response:
 @blp.doc(summary="Search Patients (IHE PDQm ITI-78)", parameters=search_parameters(),
          # 404: an identity domain (identifier=<system>|) the server does not know.
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 422)))
-@requires("Patient", "s", interaction="search-type")
+@interactions.SEARCH.declare()
 def search() -> Response:
     """Search (GET)."""
     return _search(_params())
@@ -87,7 +86,7 @@ def search() -> Response:
 @blp.route("/Patient/_search", methods=["POST"])
 @blp.doc(summary="Search Patients (POST, form-encoded)", **form_body(),
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 413, 422)))
-@requires("Patient", "s", interaction="search-type")
+@interactions.SEARCH.declare()
 def search_post() -> Response:
     """Search (POST ``_search``)."""
     return _search(_params())
@@ -95,8 +94,8 @@ def search_post() -> Response:
 
 def _search(pairs: list[tuple[str, str]]) -> Response:
     query = parse_query(pairs)
-    page = run_routed_read(_reads(),
-                           lambda uow: patients.search(uow, query, g.access, date.today()))
+    call = Call(g.access, date.today(), query=query)
+    page = run_routed_read(_reads(), lambda uow: interactions.SEARCH.run(uow, call))
     used = [(k, v) for k, v in pairs if k.partition(":")[0] not in query.ignored]
     body = searchset(page, query, g.access, base_url(), used)
     audit_query("ITI-78", "search")
@@ -106,19 +105,23 @@ def _search(pairs: list[tuple[str, str]]) -> Response:
 @blp.route("/Patient", methods=["POST"])
 @blp.doc(summary="Create a Patient (If-None-Exist for conditional create)",
          **fhir_doc(ok={201: WRITTEN, 200: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
-@requires("Patient", "c", interaction="create")
+@interactions.CREATE.declare()
 def create() -> Response:
     """Create, or conditional create with ``If-None-Exist``."""
     body = read_json_body()
     # Conditional create is the If-None-Exist header (FHIR R4 3.1.0.8); fhirpy and Aidbox
     # send the criteria as the query string of the POST instead, so that counts too.
     condition = request.headers.get("If-None-Exist") or _criteria_in_query()
-    result = run_write(
-        _engine(),
-        lambda uow: patients.create(uow, body, if_none_exist=condition, today=date.today(),
-                                    access=g.access),
-    )
-    return written(result)
+    call = Call(g.access, date.today(), body=body, if_none_exist=condition)
+    return written(run_write(_engine(), lambda uow: interactions.CREATE.run(uow, call)))
+
+
+def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "") -> Response:
+    """An update or patch of one Patient, by id or by criteria, with the request's body."""
+    call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
+                body=read_json_body(), if_match=request.headers.get("If-Match"),
+                network=ihe_audit.network())
+    return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
 
 
 def _criteria_in_query() -> str | None:
@@ -130,17 +133,10 @@ def _criteria_in_query() -> str | None:
 @blp.doc(summary="Conditional update (the search parameters select the Patient)",
          parameters=search_parameters(),
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
-@requires("Patient", "u", interaction="update")
+@interactions.CONDITIONAL_UPDATE.declare()
 def conditional_update() -> Response:
     """``PUT Patient?criteria`` — also IHE PIXm ITI-104 (add, revise, resolve duplicate)."""
-    criteria = request.query_string.decode()
-    body = read_json_body()
-    if_match = request.headers.get("If-Match")
-    network = ihe_audit.network()
-    result = run_write(_engine(), lambda uow: identity_feed.conditional_update(
-        uow, criteria, body, if_match=if_match, access=g.access, today=date.today(),
-        network=network))
-    return written(result)
+    return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode())
 
 
 @blp.route("/Patient", methods=["PATCH"])
@@ -148,15 +144,10 @@ def conditional_update() -> Response:
          **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
                     body_media=(JSON_PATCH, "application/json"),
                     errors=(400, *AUTH, 404, 412, 413, 415, 422)))
-@requires("Patient", "u", interaction="patch")
+@interactions.CONDITIONAL_PATCH.declare()
 def conditional_patch() -> Response:
     """``PATCH Patient?criteria``."""
-    criteria = request.query_string.decode()
-    operations = read_json_body()
-    if_match = request.headers.get("If-Match")
-    result = run_write(_engine(), lambda uow: patients.conditional_patch(
-        uow, criteria, operations, if_match=if_match, access=g.access, today=date.today()))
-    return written(result)
+    return _write(interactions.CONDITIONAL_PATCH, criteria=request.query_string.decode())
 
 
 @blp.route("/Patient", methods=["DELETE"])
@@ -164,13 +155,12 @@ def conditional_patch() -> Response:
          parameters=search_parameters(),
          **fhir_doc(empty={204: "Deleted (or nothing matched)"},
                     errors=(400, *AUTH, 412, 422)))
-@requires("Patient", "d", interaction="delete")
+@interactions.CONDITIONAL_DELETE.declare()
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
-    criteria = request.query_string.decode()
-    network = ihe_audit.network()
-    run_write(_engine(), lambda uow: identity_feed.conditional_delete(
-        uow, criteria, date.today(), g.access, network))
+    call = Call(g.access, date.today(), criteria=request.query_string.decode(),
+                network=ihe_audit.network())
+    run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
     return fhir_response(None, 204)
 
 
@@ -178,10 +168,11 @@ def conditional_delete() -> Response:
 @blp.doc(summary="Read a Patient",
          **fhir_doc(ok={200: "Patient"}, empty={304: "If-None-Match names the current version"},
                     errors=(400, *AUTH, 404, 410)))
-@requires("Patient", "r", interaction="read")
+@interactions.READ.declare()
 def read(patient_id: str) -> Response:
     """Read the current version."""
-    stored = run_routed_read(_reads(), lambda uow: patients.read(uow, patient_id))
+    call = Call(g.access, date.today(), patient_id=patient_id)
+    stored = run_routed_read(_reads(), lambda uow: interactions.READ.run(uow, call))
     if request.environ.get("HTTP_IF_NONE_MATCH") == f'W/"{stored.version_id}"':
         return fhir_response(None, 304, {"ETag": f'W/"{stored.version_id}"'})
     return _one(stored)
@@ -192,14 +183,10 @@ def read(patient_id: str) -> Response:
          # 404: a last path segment that cannot be an id (``$x``, ``_x``) is no route.
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient",
                     errors=(*WRITE_ERRORS, 404)))
-@requires("Patient", "u", interaction="update")
+@interactions.UPDATE.declare()
 def update(patient_id: str) -> Response:
     """Update, or update-as-create."""
-    body = read_json_body()
-    if_match = request.headers.get("If-Match")
-    result = run_write(_engine(), lambda uow: patients.update(
-        uow, patient_id, body, if_match=if_match, access=g.access, today=date.today()))
-    return written(result)
+    return _write(interactions.UPDATE, patient_id=patient_id)
 
 
 @blp.route("/Patient/<resource_id:patient_id>", methods=["PATCH"])
@@ -207,57 +194,55 @@ def update(patient_id: str) -> Response:
          **fhir_doc(ok={200: WRITTEN}, body="JsonPatch",
                     body_media=(JSON_PATCH, "application/json"),
                     errors=(400, *AUTH, 404, 409, 410, 412, 413, 415, 422)))
-@requires("Patient", "u", interaction="patch")
+@interactions.PATCH.declare()
 def patch(patient_id: str) -> Response:
     """JSON Patch."""
-    operations = read_json_body()
-    if_match = request.headers.get("If-Match")
-    result = run_write(_engine(), lambda uow: patients.patch(
-        uow, patient_id, operations, if_match=if_match, access=g.access, today=date.today()))
-    return written(result)
+    return _write(interactions.PATCH, patient_id=patient_id)
 
 
 @blp.route("/Patient/<resource_id:patient_id>", methods=["DELETE"])
 @blp.doc(summary="Delete a Patient (logical; reads answer 410 afterwards)",
          **fhir_doc(empty={204: "Deleted"}, errors=(400, *AUTH, 404)))
-@requires("Patient", "d", interaction="delete")
+@interactions.DELETE.declare()
 def delete(patient_id: str) -> Response:
     """Delete."""
-    run_write(_engine(), lambda uow: patients.delete(uow, patient_id, g.access))
+    call = Call(g.access, date.today(), patient_id=patient_id)
+    run_write(_engine(), lambda uow: interactions.DELETE.run(uow, call))
     return fhir_response(None, 204)
 
 
 @blp.route("/Patient/<resource_id:patient_id>/_history/<resource_id:version_id>", methods=["GET"])
 @blp.doc(summary="Read one version of a Patient",
          **fhir_doc(ok={200: "Patient"}, errors=(400, *AUTH, 404, 410)))
-@requires("Patient", "r", interaction="vread")
+@interactions.VREAD.declare()
 def vread(patient_id: str, version_id: str) -> Response:
     """vread."""
-    return _one(run_routed_read(_reads(), lambda uow: patients.vread(uow, patient_id, version_id)))
+    call = Call(g.access, date.today(), patient_id=patient_id, version_id=version_id)
+    return _one(run_routed_read(_reads(), lambda uow: interactions.VREAD.run(uow, call)))
 
 
 @blp.route("/Patient/<resource_id:patient_id>/_history", methods=["GET"])
 @blp.doc(summary="History of one Patient",
          **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404)))
-@requires("Patient", "r", interaction="history-instance")
+@interactions.INSTANCE_HISTORY.declare()
 def instance_history(patient_id: str) -> Response:
     """Instance history."""
-    return _history(patient_id, f"/Patient/{patient_id}/_history")
+    return _history(interactions.INSTANCE_HISTORY, patient_id, f"/Patient/{patient_id}/_history")
 
 
 @blp.route("/Patient/_history", methods=["GET"])
 @blp.doc(summary="History of all Patients", **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH)))
-@requires("Patient", "r", interaction="history-type")
+@interactions.TYPE_HISTORY.declare()
 def type_history() -> Response:
     """Type history."""
-    return _history(None, "/Patient/_history")
+    return _history(interactions.TYPE_HISTORY, "", "/Patient/_history")
 
 
-def _history(patient_id: str | None, path: str) -> Response:
+def _history(interaction: Interaction, patient_id: str, path: str) -> Response:
     pairs = list(request.args.items(multi=True))
     query = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
-    since = request.args.get("_since")
-    versions, total = run_routed_read(_reads(), lambda uow: patients.history(
-        uow, patient_id, since=since, count=query.count, offset=query.offset))
+    call = Call(g.access, date.today(), patient_id=patient_id, query=query,
+                since=request.args.get("_since"))
+    versions, total = run_routed_read(_reads(), lambda uow: interaction.run(uow, call))
     return fhir_response(history_bundle(versions, total, g.access, base_url(), path, pairs,
                                         query.count, query.offset))

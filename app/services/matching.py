@@ -29,6 +29,7 @@ from app.domain.access import Access
 from app.domain.errors import InvalidRequest
 from app.domain.identifiers import normalise_patient_identifiers
 from app.domain.matching import (
+    GRADES,
     Assessment,
     MatchRecord,
     Model,
@@ -47,9 +48,6 @@ from app.services.transactions import run_read
 FIT_PAGE = 5000
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
-#: Grades returned, in this order: ``certainly-not`` marks a look-alike that holds a
-#: different personnummer or samordningsnummer (app.domain.matching.score), after the rest.
-RETURNED = ("certain", "probable", "possible", "certainly-not")
 #: Non-certain scores stay below 1.0 so that the order by score puts certain first.
 MAX_UNCERTAIN_SCORE = 0.99
 
@@ -90,21 +88,7 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access, today: date,
                               see_protected=access.see_protected)
     rows = store.with_survivors(store.load(ids))
     records = _records(store, rows.values())
-    population = store.population()
-    best: dict[str, tuple[Assessment, CandidateRow]] = {}
-    for row in rows.values():
-        survivor = _survivor(row, rows)
-        if survivor is None or row.id not in records:
-            continue
-        use_contact = not (must_mask(row.protected, access) or must_mask(survivor.protected,
-                                                                         access))
-        result = assess(query, records[row.id], model=model, population=population,
-                        use_contact=use_contact)
-        held = best.get(survivor.id)
-        if result.grade in RETURNED and (held is None
-                                         or order_key(result) < order_key(held[0])):
-            best[survivor.id] = (result, survivor)
-    ranked = sorted(best.values(), key=lambda pair: (order_key(pair[0]), pair[1].id))
+    ranked = _best_per_survivor(query, rows, records, access, model, store.population())
     if request.only_certain:
         ranked = [pair for pair in ranked if pair[0].grade == "certain"]
         # IHE PDQm ITI-119 Case 5: certain matches of more than one person (survivors are
@@ -120,6 +104,27 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access, today: date,
                     str(a.grade), explanation(a))
         for a, row in ranked if row.id in resources  # deleted since it was scored: left out
     ]
+
+
+def _best_per_survivor(query: MatchRecord, rows: dict[str, CandidateRow],
+                       records: dict[str, MatchRecord], access: Access, model: Model,
+                       population: int) -> list[tuple[Assessment, CandidateRow]]:
+    """Each person once — a merged-away candidate counts for its survivor — with the best
+    assessment of any of their records, best first. Contact data of a protected record (or
+    survivor) the caller may not see is not compared."""
+    best: dict[str, tuple[Assessment, CandidateRow]] = {}
+    for row in rows.values():
+        survivor = _survivor(row, rows)
+        if survivor is None or row.id not in records:
+            continue
+        use_contact = not (must_mask(row.protected, access)
+                           or must_mask(survivor.protected, access))
+        result = assess(query, records[row.id], model=model, population=population,
+                        use_contact=use_contact)
+        held = best.get(survivor.id)
+        if result.grade in GRADES and (held is None or order_key(result) < order_key(held[0])):
+            best[survivor.id] = (result, survivor)
+    return sorted(best.values(), key=lambda pair: (order_key(pair[0]), pair[1].id))
 
 
 def stored_records(engine: Engine, *, sample: int, seed: int,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -49,6 +49,7 @@ from app.domain.merge import (
     check_seealso,
     holds_own,
     linked_ids,
+    with_reverse_seealso,
 )
 from app.domain.patient_index import PatientIndex, index_patient
 from app.domain.protection import group_is_protected, is_protected
@@ -372,14 +373,27 @@ def write(
     previous: StoredPatient | None,
     method: str,
     *,
-    mirror_seealso: bool = True,
     links_may_dangle: bool = False,
     pending: frozenset[str] = frozenset(),
 ) -> StoredPatient:
-    """Store ``resource`` as the next version of ``patient_id`` with its indexes (and keep
-    the reverse ``seealso`` links, see :func:`_mirror_seealso`). ``links_may_dangle``: a
-    link may name a Patient that does not exist yet (a bulk load); ``pending``: only these
-    (written later in the same transaction)."""
+    """Store ``resource`` as the next version of ``patient_id``, then what follows from it:
+    the reverse ``seealso`` links of the records it links or unlinks
+    (:func:`_mirror_seealso`), and protection decided again for each written record's
+    linked group (:func:`propagate_protection`). ``links_may_dangle``: a link may name a
+    Patient that does not exist yet (a bulk load); ``pending``: only these (written later in
+    the same transaction)."""
+    stored = _store_version(uow, patient_id, resource, previous, method,
+                            links_may_dangle=links_may_dangle, pending=pending)
+    _mirror_seealso(uow, patient_id, previous, resource)
+    return _settle_protection(uow, stored, previous)
+
+
+def _store_version(uow: UnitOfWork, patient_id: str, resource: dict[str, Any],
+                   previous: StoredPatient | None, method: str, *,
+                   links_may_dangle: bool = False,
+                   pending: frozenset[str] = frozenset()) -> StoredPatient:
+    """One new version with its index rows and its outbox events, after the checks on its
+    link targets and identifiers; nothing else changes."""
     now = utc_now()
     version_id = 1 if previous is None else previous.version_id + 1
     resource = stamp(resource, patient_id, version_id, now)
@@ -390,11 +404,16 @@ def write(
     uow.patients.save(patient_id, version_id, data, index, now, method)
     before = previous.load() if previous is not None and not previous.deleted else None
     uow.events += patient_events(patient_id, version_id, before, resource)  # the outbox
-    if mirror_seealso:
-        _mirror_seealso(uow, patient_id, previous, resource)
-    was_protected = previous is not None and previous.protected
-    protected = propagate_protection(uow, patient_id, was_protected=was_protected)
+    protected = previous is not None and previous.protected
     return StoredPatient(patient_id, version_id, now, False, protected, data, method)
+
+
+def _settle_protection(uow: UnitOfWork, stored: StoredPatient,
+                       previous: StoredPatient | None) -> StoredPatient:
+    """``stored`` with the protection its linked group now gives it."""
+    was_protected = previous is not None and previous.protected
+    protected = propagate_protection(uow, stored.id, was_protected=was_protected)
+    return replace(stored, protected=protected)
 
 
 def stamp(resource: dict[str, Any], patient_id: str, version_id: int,
@@ -419,11 +438,10 @@ def stamp(resource: dict[str, Any], patient_id: str, version_id: int,
 
 def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | None,
                     resource: dict[str, Any]) -> None:
-    """The server keeps ``seealso`` links on both records (issue 7, docs/domain.md §4): a
-    ``seealso`` link added to (removed from) this Patient adds (removes) the reverse link on
-    the other record, as a new version of it. Only links that changed in this write are
-    mirrored, and the other record is written with ``mirror_seealso=False``, so the
-    maintenance never recurses. Deleting a Patient leaves the other side's link as it is."""
+    """A ``seealso`` link added to (removed from) this Patient adds (removes) the reverse
+    link on the other record, as a new version of it (issue 7, docs/domain.md §4). Only
+    links that changed in this write are mirrored, and the mirrored version is stored
+    without mirroring again. Deleting a Patient leaves the other side's link as it is."""
     before: set[str] = set()
     if previous is not None and not previous.deleted and previous.resource is not None:
         before = set(linked_ids(previous.load(), SEEALSO))
@@ -432,22 +450,9 @@ def _mirror_seealso(uow: UnitOfWork, patient_id: str, previous: StoredPatient | 
         other = uow.patients.get(other_id, for_update=True)
         if other is None or other.deleted:
             continue
-        other_resource = other.load()
-        links = list(other_resource.get("link") or [])
-        has_reverse = patient_id in linked_ids(other_resource, SEEALSO)
-        if other_id in after and not has_reverse:
-            links.append({"other": {"reference": f"Patient/{patient_id}"}, "type": SEEALSO})
-        elif other_id in before and has_reverse:
-            links = [link for link in links if not (
-                link.get("type") == SEEALSO
-                and linked_ids({"link": [link]}, SEEALSO) == [patient_id])]
-        else:
-            continue
-        if links:
-            other_resource["link"] = links
-        else:
-            other_resource.pop("link", None)
-        write(uow, other_id, other_resource, other, "PUT", mirror_seealso=False)
+        changed = with_reverse_seealso(other.load(), patient_id, linked=other_id in after)
+        if changed is not None:
+            _settle_protection(uow, _store_version(uow, other_id, changed, other, "PUT"), other)
 
 
 def propagate_protection(uow: UnitOfWork, patient_id: str, *, was_protected: bool) -> bool:

@@ -181,3 +181,22 @@ def test_reference_ids_and_links_are_read_from_any_reference_form():
                          {"other": {"reference": "Patient/2"}, "type": "replaced-by"}]}
     assert rules.linked_ids(resource) == ["1", "2"]
     assert rules.replaced_by(resource) == "2"
+
+
+def test_the_reverse_seealso_link_is_added_once_and_removed_alone():
+    other = person("b")
+    other["link"] = [{"other": {"reference": "Patient/c"}, "type": "replaces"}]
+    added = rules.with_reverse_seealso(other, "a", linked=True)
+    assert added is not None
+    assert added["link"][-1] == {"other": {"reference": "Patient/a"}, "type": "seealso"}
+    assert other["link"] == [{"other": {"reference": "Patient/c"}, "type": "replaces"}]
+    assert rules.with_reverse_seealso(added, "a", linked=True) is None
+    history_form = {**added, "link": [*added["link"][:1],
+                                      {"other": {"reference": "Patient/a/_history/3"},
+                                       "type": "seealso"}]}
+    removed = rules.with_reverse_seealso(history_form, "a", linked=False)
+    assert removed is not None and removed["link"] == other["link"]
+    only = rules.with_reverse_seealso(person("d"), "a", linked=True)
+    assert only is not None
+    assert "link" not in rules.with_reverse_seealso(only, "a", linked=False)
+    assert rules.with_reverse_seealso(person("d"), "a", linked=False) is None

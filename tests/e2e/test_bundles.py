@@ -220,3 +220,20 @@ def test_a_conditional_patch_entry_patches_the_match(base, http):
     response = post_bundle(http, base, "transaction", entries)
     assert response.status_code == 200, response.text
     assert response.json()["entry"][0]["resource"]["gender"] == "other"
+
+
+def test_a_batch_reads_history_as_the_rest_api_does(base, http):
+    created = http.post(f"{base}/Patient", json=patient()).json()
+    http.put(f"{base}/Patient/{created['id']}", json={**created, "gender": "other"})
+    entries = [
+        {"request": {"method": "GET", "url": f"Patient/{created['id']}/_history?_count=1"}},
+        {"request": {"method": "GET", "url": f"Patient/{created['id']}/_history/1"}},
+        {"request": {"method": "GET", "url": "Patient/$everything"}},
+    ]
+    result = post_bundle(http, base, "batch", entries).json()["entry"]
+    history = result[0]["resource"]
+    rest = http.get(f"{base}/Patient/{created['id']}/_history", params={"_count": 1}).json()
+    assert history["type"] == "history" and history["total"] == rest["total"] == 2
+    assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == ["2"]
+    assert result[1]["resource"]["gender"] == created["gender"]
+    assert result[2]["response"]["status"] == "400"

@@ -3,11 +3,14 @@ through the server."""
 
 from __future__ import annotations
 
+import base64
+
 import orjson
 import pytest
 import requests
 
 from app.domain.scopes import parse_requirement, parse_scopes
+from app.http.interactions import TABLE, Interaction, Shape
 from tests.operations.merge_helpers import LRID_SYSTEM, PNR_SYSTEM, make_lrid, params
 from tests.security.conftest import headers
 from tests.support import make_pnr, patient
@@ -221,3 +224,56 @@ def test_every_route_declares_what_it_needs() -> None:
         and _requirement_of(app.view_functions[rule.endpoint]) is None
     ]
     assert undeclared == []
+
+
+def _entry_request(row: Interaction, pid: str, body: dict[str, object]) -> dict[str, object]:
+    """A batch entry for ``row`` on the Patient ``pid``."""
+    url = {Shape.TYPE: "Patient", Shape.CONDITIONAL: f"Patient?_id={pid}",
+           Shape.INSTANCE: f"Patient/{pid}", Shape.VERSION: f"Patient/{pid}/_history/1",
+           Shape.INSTANCE_HISTORY: f"Patient/{pid}/_history",
+           Shape.TYPE_HISTORY: "Patient/_history"}[row.shape]
+    if row.shape is Shape.TYPE and row.method == "GET":
+        url = f"Patient?_id={pid}"
+    entry: dict[str, object] = {"request": {"method": row.method, "url": url}}
+    if row.method == "PATCH":
+        patch = orjson.dumps([{"op": "replace", "path": "/gender", "value": "other"}])
+        entry["resource"] = {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                             "data": base64.b64encode(patch).decode()}
+    elif row.method in ("POST", "PUT"):
+        entry["resource"] = patient() if row.method == "POST" else {**body, "id": pid}
+    return entry
+
+
+@pytest.mark.parametrize("row", list(TABLE.values()), ids=lambda r: f"{r.method} {r.shape.value}")
+def test_bundle_entries_need_the_letters_of_the_interaction_table(sbase: str,
+                                                                   row: Interaction) -> None:
+    """A batch entry is authorised by the same table row as the REST route: refused without
+    the row's letter, run with it alone."""
+    created = requests.post(f"{sbase}/Patient", json=patient(), timeout=10,
+                            headers=headers("system/Patient.c"))
+    pid = created.json()["id"]
+    batch = {"resourceType": "Bundle", "type": "batch",
+             "entry": [_entry_request(row, pid, created.json())]}
+    others = "".join(p for p in "cruds" if p != row.permission)
+    for scope, expected in ((f"system/Patient.{others}", ("403",)),
+                            (f"system/Patient.{row.permission}", ("200", "201", "204"))):
+        answer = requests.post(sbase, json=batch, headers=headers(scope), timeout=10)
+        assert answer.status_code == 200, answer.text
+        status = answer.json()["entry"][0]["response"]["status"]
+        assert status.split()[0] in expected, (scope, answer.text)
+
+
+def test_rest_routes_declare_the_interaction_table() -> None:
+    """Every Patient route of the REST API declares a row of the table (scope and AuditEvent
+    subtype), so the two ways in cannot drift."""
+    from app.http import create_app
+    from app.http.auth import REQUIREMENT_ATTRIBUTE
+
+    app = create_app()
+    rows = {(r.code, r.permission) for r in TABLE.values()}
+    declared = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("patient."):
+            need = getattr(app.view_functions[rule.endpoint], REQUIREMENT_ATTRIBUTE)
+            declared.add((need.interaction, need.requirement))
+    assert declared == rows

@@ -19,9 +19,10 @@ from app.domain.matching.record import (
     encode_record,
     record_from_patient,
 )
-from app.domain.matching.score import Assessment, assess, order_key, rank
+from app.domain.matching.score import GRADES, Assessment, assess, order_key, rank
 
 __all__ = [
+    "GRADES",
     "SHIPPED",
     "Assessment",
     "MatchRecord",

@@ -161,16 +161,29 @@ def place_level(q: MatchRecord, c: MatchRecord) -> Agreement:
     same or a like-spelt place, another house or flat number: a neighbour, or a mistyped
     number) / postal (same postal code, term: the code) / city (term: the city) / county /
     else; missing when either side has no address or contact data."""
-    has_q = q.lines or q.postal or q.cities or q.counties or q.phones or q.emails
-    has_c = c.lines or c.postal or c.cities or c.counties or c.phones or c.emails
-    if not has_q or not has_c:
+    if not _has_place(q) or not _has_place(c):
         return MISSING
     same_area = bool(q.postal & c.postal) or bool(q.cities & c.cities)
-    if (q.phones & c.phones) or (q.emails & c.emails) or (same_area and _same_street(q, c)):
+    if _same_contact(q, c) or (same_area and _same_street(q, c)):
         return Agreement("household")
     alike_city = bool(q.cities and c.cities) and _best_jw(q.cities, c.cities) >= 0.9
     if _same_street_name(q, c) and (same_area or alike_city or _postal_typo(q, c)):
         return Agreement("street")
+    return _area_level(q, c, alike_city)
+
+
+def _has_place(r: MatchRecord) -> bool:
+    """Whether the record has any address or contact data."""
+    return bool(r.lines or r.postal or r.cities or r.counties or r.phones or r.emails)
+
+
+def _same_contact(q: MatchRecord, c: MatchRecord) -> bool:
+    """A telephone number or e-mail address in common."""
+    return bool(q.phones & c.phones) or bool(q.emails & c.emails)
+
+
+def _area_level(q: MatchRecord, c: MatchRecord, alike_city: bool) -> Agreement:
+    """postal / city / county / else, for records not in one household or street."""
     if shared := sorted(q.postal & c.postal):
         return Agreement("postal", shared[0])
     if shared := sorted(q.cities & c.cities):

@@ -188,12 +188,7 @@ def model_from_dict(data: dict[str, Any]) -> Model:
     try:
         m = {feature: dict(levels) for feature, levels in data["m"].items()}
         u = data["u"]
-        for feature, (_, levels) in FEATURES.items():
-            for level in levels:
-                for name, table in (("m", m), ("u", u)):
-                    value = table[feature][level]
-                    if not 0 < value <= 1:
-                        raise ModelError(f"{name}[{feature}][{level}] = {value} is not in (0, 1]")
+        _check_probabilities(m, u)
         # Swapped name fields never count more than the same names in their own fields.
         for feature in ("family", "given"):
             m[feature]["swapped"] = min(m[feature]["swapped"], m[feature]["exact"])
@@ -203,16 +198,7 @@ def model_from_dict(data: dict[str, Any]) -> Model:
         missing = set(TERM_FREQUENCY.values()) - frequencies.keys()
         if missing:
             raise ModelError(f"no term frequencies for {', '.join(sorted(missing))}")
-        ranges = {"in_database": (data["in_database"], 0.0, 1.0),
-                  "calibration.slope": (data["calibration"]["slope"], 0.0, math.inf),
-                  "thresholds.possible": (data["thresholds"]["possible"], 0.0, 1.0),
-                  "thresholds.probable": (data["thresholds"]["probable"],
-                                          data["thresholds"]["possible"], 1.0)}
-        for name, (value, low, high) in ranges.items():
-            if not (isinstance(value, int | float) and low < value <= high):
-                raise ModelError(f"{name} = {value!r} is not in ({low}, {high}]")
-        if int(data.get("min_population", 10_000)) < 1:
-            raise ModelError("min_population must be at least 1")
+        _check_ranges(data)
         rules = tuple(str(rule) for rule in data.get("rules", ()))
         if unknown := [rule for rule in rules if rule not in RULES]:
             raise ModelError(f"unknown rules {', '.join(unknown)}")
@@ -230,6 +216,30 @@ def model_from_dict(data: dict[str, Any]) -> Model:
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"model file lacks or misshapes {exc}") from exc
+
+
+def _check_probabilities(m: dict[str, Any], u: dict[str, Any]) -> None:
+    """Every level of every feature has an m and a u probability in (0, 1]."""
+    for feature, (_, levels) in FEATURES.items():
+        for level in levels:
+            for name, table in (("m", m), ("u", u)):
+                value = table[feature][level]
+                if not 0 < value <= 1:
+                    raise ModelError(f"{name}[{feature}][{level}] = {value} is not in (0, 1]")
+
+
+def _check_ranges(data: dict[str, Any]) -> None:
+    """The prior, the calibration slope and the thresholds are in their ranges."""
+    ranges = {"in_database": (data["in_database"], 0.0, 1.0),
+              "calibration.slope": (data["calibration"]["slope"], 0.0, math.inf),
+              "thresholds.possible": (data["thresholds"]["possible"], 0.0, 1.0),
+              "thresholds.probable": (data["thresholds"]["probable"],
+                                      data["thresholds"]["possible"], 1.0)}
+    for name, (value, low, high) in ranges.items():
+        if not (isinstance(value, int | float) and low < value <= high):
+            raise ModelError(f"{name} = {value!r} is not in ({low}, {high}]")
+    if int(data.get("min_population", 10_000)) < 1:
+        raise ModelError("min_population must be at least 1")
 
 
 def load_model(path: Path | str) -> Model:

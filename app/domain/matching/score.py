@@ -32,6 +32,8 @@ from app.domain.matching.rules import RULES
 #: Evidence (bits) of a shared identifier: known kinds exactly equal, opaque systems equal.
 KNOWN_IDENTIFIER_BITS = 20.0
 OPAQUE_IDENTIFIER_BITS = 10.0
+#: Grades returned, best first: ``certainly-not`` marks a look-alike that holds a different
+#: personnummer or samordningsnummer, after the rest.
 GRADES = ("certain", "probable", "possible", "certainly-not")
 #: The score of a candidate a rule caps at ``possible`` is at most this.
 CAPPED_SCORE = 0.5
@@ -139,47 +141,52 @@ def assess(query: MatchRecord, candidate: MatchRecord, *, model: Model, populati
     if other_given_name(query, candidate, levels, model):
         levels["given"] = Agreement("similar")
     evidence = weigh(levels, model, population, use_contact=use_contact)
-    bits = model.prior_bits(population) + sum(e.bits for e in evidence)
-    contradiction = any(
-        kind in candidate.person_numbers and not (values & candidate.person_numbers[kind])
-        for kind, values in query.person_numbers.items())
-    identifier: str | None = None
-    if contradiction:
-        identifier = "contradiction"
-    elif query.known_identifiers & candidate.known_identifiers:
-        identifier = "known"
-        bits += KNOWN_IDENTIFIER_BITS
-    elif query.identifiers & candidate.identifiers:
-        identifier = "opaque"
-        bits += OPAQUE_IDENTIFIER_BITS
+    identifier, identifier_bits = _shared_identifiers(query, candidate)
+    bits = model.prior_bits(population) + sum(e.bits for e in evidence) + identifier_bits
     # Rules cap a candidate unless a shared number already decided it (known or contradicted).
     rules = () if identifier in ("known", "contradiction") else tuple(
         name for name in model.rules if RULES[name][1](levels))
-    probability = model.probability(bits)
     demographic_conflict = levels["birth"].level not in (None, "exact") or (
         levels["sex"].level == "else")
-    grade: str | None
-    if identifier == "contradiction":
-        # The rest of the evidence alone decides whether the look-alike is worth showing.
-        grade = "certainly-not" if probability >= model.possible else None
-        probability = 0.0  # known not to be the person, however much else agrees
-    elif identifier == "known" and not demographic_conflict:
-        grade = "certain"
-    elif identifier == "known":
-        # The same number of a known kind, other demographics: never hidden from the clerk
-        # (creating the person would fail on that number).
-        grade = "probable" if probability >= model.probable else "possible"
-    elif rules:
-        probability = min(probability, CAPPED_SCORE)
-        grade = "possible" if probability >= model.possible else None
-    elif probability >= model.probable:
-        grade = "probable"
-    elif probability >= model.possible:
-        grade = "possible"
-    else:
-        grade = None
+    probability, grade = _grade(model, model.probability(bits), identifier, rules,
+                                demographic_conflict)
     return Assessment(candidate.id, round(probability, 4), grade, bits, evidence, identifier,
                       rules)
+
+
+def _shared_identifiers(query: MatchRecord, candidate: MatchRecord) -> tuple[str | None, float]:
+    """What the two records' identifiers say — ``contradiction`` (different numbers of one
+    person-number kind), ``known`` (a shared number of a known kind), ``opaque`` (a shared
+    number of another system) or None — and the bits that adds."""
+    if any(kind in candidate.person_numbers and not (values & candidate.person_numbers[kind])
+           for kind, values in query.person_numbers.items()):
+        return "contradiction", 0.0
+    if query.known_identifiers & candidate.known_identifiers:
+        return "known", KNOWN_IDENTIFIER_BITS
+    if query.identifiers & candidate.identifiers:
+        return "opaque", OPAQUE_IDENTIFIER_BITS
+    return None, 0.0
+
+
+def _grade(model: Model, probability: float, identifier: str | None, rules: tuple[str, ...],
+           demographic_conflict: bool) -> tuple[float, str | None]:
+    """The reported probability and the grade (None: not returned)."""
+    if identifier == "contradiction":
+        # The rest of the evidence alone decides whether the look-alike is worth showing;
+        # known not to be the person, however much else agrees.
+        return 0.0, "certainly-not" if probability >= model.possible else None
+    if identifier == "known":
+        if not demographic_conflict:
+            return probability, "certain"
+        # The same number of a known kind, other demographics: never hidden from the clerk
+        # (creating the person would fail on that number).
+        return probability, "probable" if probability >= model.probable else "possible"
+    if rules:
+        probability = min(probability, CAPPED_SCORE)
+        return probability, "possible" if probability >= model.possible else None
+    if probability >= model.probable:
+        return probability, "probable"
+    return probability, "possible" if probability >= model.possible else None
 
 
 def rank(query: MatchRecord, candidates: list[tuple[MatchRecord, bool]], *, model: Model,
