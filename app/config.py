@@ -39,6 +39,9 @@ class Settings:
     jwt_issuer: str | None = None
     #: One line per request on stderr (app.http.request_log); REQUEST_LOG=off turns it off.
     request_log: bool = True
+    #: IHE query audits (ITI-78, ITI-83, ITI-119; README "IHE PIXm and PDQm"): one
+    #: AuditEvent per query, written on the primary; QUERY_AUDIT=on turns them on.
+    query_audit: bool = False
     #: The $match model file (``python -m app match fit`` writes one); None = the shipped one.
     match_model_file: str | None = None
     #: The level of the app's log lines, and of gunicorn's (app.gunicorn_conf): LOG_LEVEL.
@@ -121,6 +124,7 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
             request_log=_switch(env.get("REQUEST_LOG")),
+            query_audit=_switch(env.get("QUERY_AUDIT") or "off"),
             match_model_file=env.get("MATCH_MODEL_FILE") or None,
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             subscription_endpoint_prefixes=tuple(

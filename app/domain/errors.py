@@ -8,6 +8,8 @@ class DomainError(Exception):
     """Base of every error the server reports to a client as an OperationOutcome."""
 
     code = "processing"
+    #: The OperationOutcome issue's severity (``error`` unless a profile says otherwise).
+    severity = "error"
 
     def __init__(self, message: str, *, expression: list[str] | None = None) -> None:
         super().__init__(message)

@@ -30,8 +30,10 @@ Rules:
   edited since: a later edit stays); every other change, and every other merge, is left
   alone.
 * **Links** are the server's: ``replaced-by``/``replaces`` only through merge and unmerge
-  (:func:`check_merge_links_kept`), ``seealso`` only between records that do not contradict
-  each other (:func:`check_seealso`).
+  (:func:`check_merge_links_kept`, whether ``other`` names the record by reference or by
+  identifier), ``seealso`` only between records that do not contradict each other
+  (:func:`check_seealso`). IHE PIXm's Resolve Duplicate Patient — an update adding a
+  ``replaced-by`` link — is read by :func:`resolve_duplicate` into the merge it asks for.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.errors import BusinessRuleViolation
+from app.domain.identifiers import IdentifierMatch
 from app.domain.references import link_target_id
 from app.identity import kind_for_system, lrid_vgr, personnummer, priority, samordningsnummer
 
@@ -149,6 +152,16 @@ def own_identifiers(resource: dict[str, Any]) -> list[dict[str, Any]]:
     """Identifiers with a value that are the record's own (not taken over: ``use`` ≠ old)."""
     return [ident for ident in resource.get("identifier") or []
             if ident.get("value") is not None and ident.get("use") != OLD]
+
+
+def holds_own(resource: dict[str, Any], matches: list[IdentifierMatch]) -> bool:
+    """Whether ``resource`` holds every one of ``matches`` as an own identifier (a
+    merged-away record's identifiers are also on its survivor, with ``use=old``: the record
+    holding them as its own is the one they name)."""
+    own = own_identifiers(resource)
+    return all(any((m.system is None or i.get("system", "") == m.system)
+                   and (m.codes is None or i.get("value") in m.codes) for i in own)
+               for m in matches)
 
 
 def rank(resource: dict[str, Any]) -> int:
@@ -294,6 +307,59 @@ def check_merged_pair(source: dict[str, Any], target: dict[str, Any]) -> None:
         "to undo" + (f" (it was merged into Patient/{survivor})" if survivor else ""))
 
 
+@dataclass(frozen=True)
+class ResolveDuplicate:
+    """IHE PIXm ITI-104 "Resolve Duplicate Patient": a Source's update of the subsumed
+    record that adds a ``replaced-by`` link. ``survivor`` is the link's ``other`` (a
+    Reference by ``reference`` and/or ``identifier``); ``resource`` is the update without
+    that link and with ``active`` as it was, which the merge then sets."""
+
+    survivor: dict[str, Any]
+    resource: dict[str, Any]
+
+
+def resolve_duplicate(before: dict[str, Any] | None,
+                      resource: dict[str, Any]) -> ResolveDuplicate | None:
+    """The resolve-duplicate a write asks for, or None when it adds no ``replaced-by`` link.
+
+    Refused (422): more than one new ``replaced-by`` link, a record already merged away,
+    ``active`` other than false, a link whose ``other`` names no record, or any other
+    change to ``replaced-by``/``replaces`` links (those stay :func:`merge`'s)."""
+    old = _merge_links(before or {})
+    added = [(position, link) for position, link in enumerate(resource.get("link") or [])
+             if isinstance(link, dict) and link.get("type") == REPLACED_BY
+             and not _merge_links({"link": [link]}) <= old]
+    if not added:
+        return None
+    position, link = added[0]
+    where = [f"Patient.link[{position}]"]
+    if len(added) > 1 or replaced_by(before or {}) is not None:
+        raise MergeRefused("A Resolve Duplicate Patient message adds exactly one replaced-by "
+                           "link to a record not merged away yet", expression=where)
+    if resource.get("active") is not False:
+        raise MergeRefused("A Resolve Duplicate Patient message (a new replaced-by link) "
+                           "must set active=false on the subsumed record",
+                           expression=["Patient.active"])
+    other = link.get("other")
+    if not isinstance(other, dict) or not (isinstance(other.get("identifier"), dict)
+                                           or other.get("reference") is not None):
+        raise MergeRefused("The replaced-by link must name the surviving record by reference "
+                           "or by identifier", expression=[f"{where[0]}.other"])
+    stripped = copy.deepcopy(resource)
+    links = [item for index, item in enumerate(resource.get("link") or [])
+             if index != position]
+    if links:
+        stripped["link"] = links
+    else:
+        stripped.pop("link", None)
+    if before is not None and "active" in before:
+        stripped["active"] = before["active"]
+    else:
+        stripped.pop("active", None)
+    check_merge_links_kept(before, stripped)
+    return ResolveDuplicate(copy.deepcopy(other), stripped)
+
+
 # --- the transformations ------------------------------------------------------------------
 
 def merge(source: dict[str, Any], target: dict[str, Any],
@@ -385,8 +451,24 @@ def _restore_content(target: dict[str, Any], before: dict[str, Any],
 # --- helpers ------------------------------------------------------------------------------
 
 def _merge_links(resource: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(link_type, other) for link_type in (REPLACED_BY, REPLACES)
-            for other in linked_ids(resource, link_type)}
+    """The merge links of a record, by reference (``Patient/<id>``) or, for a link whose
+    ``other`` names the record only by identifier (IHE PIXm's form), by ``system|value``
+    (and any other ``other`` by itself): every form counts, so none slips past
+    :func:`check_merge_links_kept`."""
+    found = {(link_type, other) for link_type in (REPLACED_BY, REPLACES)
+             for other in linked_ids(resource, link_type)}
+    for link in resource.get("link") or []:
+        if not isinstance(link, dict) or link.get("type") not in (REPLACED_BY, REPLACES):
+            continue
+        if link_target_id(link) is not None:
+            continue
+        other = link.get("other")
+        ident = other.get("identifier") if isinstance(other, dict) else None
+        if isinstance(ident, dict):
+            found.add((str(link["type"]), f"{ident.get('system', '')}|{ident.get('value')}"))
+        else:  # names no Patient at all: still a merge link nobody but a merge may write
+            found.add((str(link["type"]), repr(other)))
+    return found
 
 
 def _key(ident: dict[str, Any]) -> tuple[str, str]:

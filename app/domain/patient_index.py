@@ -21,6 +21,8 @@ from app.domain.text import fold
 MAX_INDEXED = 255
 #: Token param under which the $match blocking keys are indexed (no search parameter).
 MATCH_KEY_PARAM = "match-key"
+#: The standard extension IHE PDQm searches as ``mothersMaidenName``.
+MOTHERS_MAIDEN_NAME = "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
 
 
 @dataclass
@@ -57,6 +59,9 @@ def index_patient(resource: dict[str, Any]) -> PatientIndex:
     _index_names(index, resource)
     _index_addresses(index, resource)
     _index_telecom(index, resource)
+    for extension in resource.get("extension", []):
+        if extension.get("url") == MOTHERS_MAIDEN_NAME:
+            _add_string(index, "mothersMaidenName", extension.get("valueString"))
     for label in resource.get("meta", {}).get("security", []):
         _add_token(index, "_security", label.get("system", ""), label.get("code"))
     for system, code in coded_values(resource, PATIENT_TYPE):
@@ -118,6 +123,10 @@ def _index_addresses(index: PatientIndex, resource: dict[str, Any]) -> None:
             _add_string(index, "address-city", city)
         if postal := address.get("postalCode"):
             _add_string(index, "address-postalcode", postal)
+        if country := address.get("country"):
+            _add_string(index, "address-country", country)
+        if state := address.get("state"):
+            _add_string(index, "address-state", state)
 
 
 def _index_telecom(index: PatientIndex, resource: dict[str, Any]) -> None:

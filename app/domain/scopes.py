@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.domain import source_domains
+
 PERMISSION_ORDER = "cruds"
 PROTECTED_IDENTITY = "protected-identity"
 V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}
@@ -43,6 +45,9 @@ class Scopes:
 
     grants: tuple[Grant, ...] = ()
     protected_identity: bool = False
+    #: The identity domains a Patient Identity Source may change (``source-domain:<system>``;
+    #: empty: not restricted, see :mod:`app.domain.source_domains`).
+    source_domains: frozenset[str] = frozenset()
 
     def allows(self, resource_type: str, permission: str) -> bool:
         """Whether one permission letter (c, r, u, d or s) is granted on the type."""
@@ -77,7 +82,7 @@ def parse_scopes(claim: str | list[str] | None) -> Scopes:
         grant = parse_scope(word)
         if grant is not None:
             grants.append(grant)
-    return Scopes(tuple(grants), protected)
+    return Scopes(tuple(grants), protected, source_domains.parse(words))
 
 
 def parse_scope(word: str) -> Grant | None:

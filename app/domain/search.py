@@ -28,6 +28,9 @@ PARAMETERS: dict[str, ParamType] = {
     "address": "string",
     "address-city": "string",
     "address-postalcode": "string",
+    "address-country": "string",
+    "address-state": "string",
+    "mothersMaidenName": "string",
     "gender": "gender",
     "active": "active",
     "link": "link",
@@ -49,6 +52,10 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "address": ("string", "Any part of any address"),
     "address-city": ("string", "City of any address"),
     "address-postalcode": ("string", "Postal code of any address"),
+    "address-country": ("string", "Country of any address (IHE PDQm)"),
+    "address-state": ("string", "State (Swedish county, län) of any address (IHE PDQm)"),
+    "mothersMaidenName": ("string", "Mother's maiden name (extension "
+                                    "patient-mothersMaidenName; IHE PDQm)"),
     "gender": ("token", "male | female | other | unknown"),
     "active": ("token", "true | false (absent counts as true)"),
     "link": ("reference", "Patient linked to this one"),
@@ -64,8 +71,8 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
 }
 #: Parameters on elements masked for protected persons (domain.md §3.6).
 WITHHELD_PARAMETERS = frozenset(
-    {"address", "address-city", "address-postalcode", "telecom", "phone", "email",
-     "patient-type", "patient-group"}
+    {"address", "address-city", "address-postalcode", "address-country", "telecom", "phone",
+     "email", "patient-type", "patient-group", "mothersMaidenName"}
 )
 SORT_KEYS = frozenset(
     {"_id", "_lastUpdated", "birthdate", "family", "given", "name", "gender", "active"}
@@ -130,6 +137,9 @@ class SearchQuery:
     elements: list[str] | None = None
     include_links: bool = False
     ignored: list[str] = field(default_factory=list)
+    #: IHE PDQm: the identity domains named by ``identifier=<system>|`` (no value); the
+    #: returned Patients show only their identifiers of these domains (set by the service).
+    identifier_domains: list[str] = field(default_factory=list)
 
 
 def parse_search(

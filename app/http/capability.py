@@ -21,6 +21,19 @@ EXPORT_DOCUMENTATION = (
     "(application/fhir+ndjson, application/ndjson, ndjson); status polling at the "
     "Content-Location, NDJSON files for the owner (same token sub) only; scope "
     "system/Patient.rs; protected persons masked without protected-identity.")
+#: The IHE actors this server plays (README "IHE PIXm and PDQm"): their CapabilityStatements.
+IHE_ACTORS = (
+    "https://profiles.ihe.net/ITI/PIXm/CapabilityStatement/IHE.PIXm.Manager",
+    "https://profiles.ihe.net/ITI/PDQm/CapabilityStatement/IHE.PDQm.PatientDemographicsSupplier",
+    "https://profiles.ihe.net/ITI/PDQm/CapabilityStatement/"
+    "IHE.PDQm.PatientDemographicsSupplierMatch",
+)
+#: The IHE Patient profiles a Patient of this server also meets (PIXm's ITI-104 feed takes
+#: PDQm's Patient; PIXm's Patient derives from it).
+IHE_PATIENT_PROFILES = (
+    "https://profiles.ihe.net/ITI/PIXm/StructureDefinition/IHE.PIXm.Patient",
+    "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.Patient",
+)
 INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
                 "history-type", "create", "search-type")
 
@@ -39,6 +52,7 @@ def capability_statement(base: str, operations: list[dict[str, str]], *,
         "date": "2026-11-23",
         "publisher": "sweid-fhir",
         "kind": "instance",
+        "instantiates": list(IHE_ACTORS),
         "software": {"name": "sweid-fhir", "version": "0.1.0"},
         "implementation": {"description": "Swedish patient-identity FHIR server", "url": base},
         "fhirVersion": "4.0.1",
@@ -49,7 +63,7 @@ def capability_statement(base: str, operations: list[dict[str, str]], *,
             "resource": [{
                 "type": "Patient",
                 "profile": PATIENT_PROFILE,
-                "supportedProfile": [PATIENT_PROFILE],
+                "supportedProfile": [PATIENT_PROFILE, *IHE_PATIENT_PROFILES],
                 "interaction": [{"code": code} for code in INTERACTIONS],
                 "versioning": "versioned-update",
                 "readHistory": True,

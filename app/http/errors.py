@@ -49,7 +49,7 @@ def status_of(error: domain.DomainError) -> int:
 
 def domain_error_response(error: domain.DomainError) -> Response:
     """OperationOutcome for a domain error."""
-    outcome = operation_outcome("error", error.code, error.message, error.expression)
+    outcome = operation_outcome(error.severity, error.code, error.message, error.expression)
     response = fhir_response(outcome, status_of(error))
     if isinstance(error, domain.Unauthorized):
         # RFC 6750 §3: the challenge names the scheme, and the error when a token was sent.

@@ -26,7 +26,7 @@ from app.domain.access import Access
 from app.domain.errors import InvalidRequest
 from app.domain.search import SearchQuery
 from app.http.auth import check, requires
-from app.services import patients
+from app.services import audit_events, identity_feed, patients
 
 F = TypeVar("F", bound=Callable[..., Any])
 TYPE = "Patient"
@@ -69,6 +69,8 @@ class Call:
     pending: frozenset[str] = frozenset()
     query: SearchQuery | None = None
     since: str | None = None
+    #: Client address and server base for IHE AuditEvents (REST; None in a Bundle entry).
+    network: audit_events.Network | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,9 @@ def _update(uow: Any, c: Call) -> Any:
 
 
 def _conditional_update(uow: Any, c: Call) -> Any:
-    return patients.conditional_update(uow, c.criteria, c.body, if_match=c.if_match,
-                                       access=c.access, today=c.today)
+    # Also IHE PIXm ITI-104: add, revise, resolve duplicate (app.services.identity_feed).
+    return identity_feed.conditional_update(uow, c.criteria, c.body, if_match=c.if_match,
+                                            access=c.access, today=c.today, network=c.network)
 
 
 def _patch(uow: Any, c: Call) -> Any:
@@ -130,7 +133,8 @@ def _delete(uow: Any, c: Call) -> None:
 
 
 def _conditional_delete(uow: Any, c: Call) -> None:
-    patients.conditional_delete(uow, c.criteria, c.today, c.access)
+    # Also IHE PIXm ITI-104 Remove Patient.
+    identity_feed.conditional_delete(uow, c.criteria, c.today, c.access, c.network)
 
 
 def _read(uow: Any, c: Call) -> Any:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
-from app.http import interactions
+from app.http import ihe_audit, interactions
 from app.http.fhir_io import (
     base_url,
     fhir_response,
@@ -19,6 +19,7 @@ from app.http.fhir_io import (
     read_json_body,
     version_headers,
 )
+from app.http.ihe_audit import audit_query
 from app.http.interactions import Call, Interaction
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
@@ -73,8 +74,9 @@ def _one(stored: StoredPatient) -> Response:
 
 
 @blp.route("/Patient", methods=["GET"])
-@blp.doc(summary="Search Patients", parameters=search_parameters(),
-         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 422)))
+@blp.doc(summary="Search Patients (IHE PDQm ITI-78)", parameters=search_parameters(),
+         # 404: an identity domain (identifier=<system>|) the server does not know.
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 422)))
 @interactions.SEARCH.declare()
 def search() -> Response:
     """Search (GET)."""
@@ -83,7 +85,7 @@ def search() -> Response:
 
 @blp.route("/Patient/_search", methods=["POST"])
 @blp.doc(summary="Search Patients (POST, form-encoded)", **form_body(),
-         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 413, 422)))
+         **fhir_doc(ok={200: "Bundle"}, errors=(400, *AUTH, 404, 413, 422)))
 @interactions.SEARCH.declare()
 def search_post() -> Response:
     """Search (POST ``_search``)."""
@@ -95,7 +97,9 @@ def _search(pairs: list[tuple[str, str]]) -> Response:
     call = Call(g.access, date.today(), query=query)
     page = run_routed_read(_reads(), lambda uow: interactions.SEARCH.run(uow, call))
     used = [(k, v) for k, v in pairs if k.partition(":")[0] not in query.ignored]
-    return fhir_response(searchset(page, query, g.access, base_url(), used))
+    body = searchset(page, query, g.access, base_url(), used)
+    audit_query("ITI-78", "search")
+    return fhir_response(body)
 
 
 @blp.route("/Patient", methods=["POST"])
@@ -115,7 +119,8 @@ def create() -> Response:
 def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "") -> Response:
     """An update or patch of one Patient, by id or by criteria, with the request's body."""
     call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
-                body=read_json_body(), if_match=request.headers.get("If-Match"))
+                body=read_json_body(), if_match=request.headers.get("If-Match"),
+                network=ihe_audit.network())
     return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
 
 
@@ -130,7 +135,7 @@ def _criteria_in_query() -> str | None:
          **fhir_doc(ok={200: WRITTEN, 201: WRITTEN}, body="Patient", errors=WRITE_ERRORS))
 @interactions.CONDITIONAL_UPDATE.declare()
 def conditional_update() -> Response:
-    """``PUT Patient?criteria``."""
+    """``PUT Patient?criteria`` — also IHE PIXm ITI-104 (add, revise, resolve duplicate)."""
     return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode())
 
 
@@ -153,7 +158,8 @@ def conditional_patch() -> Response:
 @interactions.CONDITIONAL_DELETE.declare()
 def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
-    call = Call(g.access, date.today(), criteria=request.query_string.decode())
+    call = Call(g.access, date.today(), criteria=request.query_string.decode(),
+                network=ihe_audit.network())
     run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
     return fhir_response(None, 204)
 

@@ -27,8 +27,18 @@ def patient_body(stored: StoredPatient, access: Access, query: SearchQuery | Non
     """The bytes of one Patient as this caller may see it, with ``_elements``/``_summary``."""
     assert stored.resource is not None
     body = present(stored.resource, stored.protected, access)
-    if query is not None and (query.elements or query.summary in ("true", "data", "text")):
+    if query is not None and query.identifier_domains:
+        # IHE PDQm ITI-78 Case 2: only the identifiers of the requested domains.
         resource: dict[str, Any] = orjson.loads(body)
+        kept = [i for i in resource.get("identifier") or []
+                if i.get("system") in query.identifier_domains]
+        if kept:
+            resource["identifier"] = kept
+        else:
+            resource.pop("identifier", None)
+        body = orjson.dumps(resource)
+    if query is not None and (query.elements or query.summary in ("true", "data", "text")):
+        resource = orjson.loads(body)
         resource = subset(resource, query.elements) if query.elements else summarise(
             resource, str(query.summary))
         body = orjson.dumps(resource)

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from app.http.auth import requires
 from app.http.fhir_io import fhir_response, read_json_body
+from app.http.ihe_audit import audit_query
 from app.http.openapi_schemas import AUTH, fhir_doc, operation_query_parameters
 from app.operations.parameters import (
     build_parameters,
@@ -53,6 +54,8 @@ def _answer(values: dict[str, list[Any]]) -> Response:
     targets = [t for given in values.get("targetSystem", []) for t in given.split(",")]
     found = run_routed_read(current_app.extensions["sweid"].reads, lambda uow: pix.cross_reference(
         uow, single(values, "sourceIdentifier"), targets, g.access, date.today()))
+    system, _, value = str(single(values, "sourceIdentifier")).partition("|")
+    audit_query("ITI-83", "search", {"system": pix.domain(system), "value": value})
     outputs: list[tuple[str, str, Any]] = [
         ("targetIdentifier", "Identifier", ident) for ident in found.identifiers]
     outputs += [("targetId", "Reference", {"reference": f"Patient/{pid}"})

@@ -1,8 +1,9 @@
 """``Patient/$match`` (FHIR R4; api.md "Operations"): find the person before creating one.
 
-Parses the Parameters, calls :func:`app.services.matching.match`, returns a searchset Bundle
-ordered by ``search.score`` with the ``match-grade`` extension. Every Patient goes out
-through :func:`app.masking.present`.
+Parses the Parameters (or, as IHE PDQm ITI-119 allows, a bare Patient standing for the
+``resource`` parameter), calls :func:`app.services.matching.match`, returns a searchset
+Bundle of PDQm's Match Output profile ordered by ``search.score`` with the ``match-grade``
+extension. Every Patient goes out through :func:`app.masking.present`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.domain.extensions import CANONICAL
 from app.domain.fhirdate import instant, utc_now
 from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response, read_json_body
+from app.http.ihe_audit import audit_query
 from app.http.openapi_schemas import AUTH, fhir_doc
 from app.masking import present
 from app.operations.parameters import operation_definition, parse_parameters, single
@@ -30,6 +32,8 @@ MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
 MATCH_EXPLANATION = f"{CANONICAL}/StructureDefinition/match-explanation"
 #: Bundle.meta.tag system naming the match model version that scored the results.
 MATCH_MODEL = f"{CANONICAL}/match-model"
+#: IHE PDQm ITI-119's response Bundle profile ("PDQm Match Output Bundle").
+PDQM_MATCH_OUTPUT = "https://profiles.ihe.net/ITI/PDQm/StructureDefinition/IHE.PDQm.MatchParametersOut"
 
 blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
 
@@ -40,7 +44,12 @@ blp = Blueprint("match", __name__, url_prefix="/fhir", description="$match")
 @requires("Patient", "r|s", interaction="match")
 def match() -> Response:
     """Type level ``$match``."""
-    values = parse_parameters(read_json_body(), operation_definition(DEFINITION))
+    body = read_json_body()
+    if isinstance(body, dict) and body.get("resourceType") == "Patient":
+        # IHE PDQm ITI-119: a bare Patient is a Parameters holding it as ``resource``.
+        body = {"resourceType": "Parameters",
+                "parameter": [{"name": "resource", "resource": body}]}
+    values = parse_parameters(body, operation_definition(DEFINITION))
     order = matching.MatchRequest(
         resource=single(values, "resource"),
         only_certain=bool(single(values, "onlyCertainMatches", False)),
@@ -65,12 +74,14 @@ def match() -> Response:
     } for result in results]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
-        "meta": {"lastUpdated": instant(utc_now()),
+        "meta": {"lastUpdated": instant(utc_now()), "profile": [PDQM_MATCH_OUTPUT],
                  "tag": [{"system": MATCH_MODEL, "code": model.version}]},
         "type": "searchset",
         "total": len(entries),
-        "entry": entries,
     }
+    if entries:  # FHIR JSON has no empty arrays
+        bundle["entry"] = entries
+    audit_query("ITI-119", "search")
     return fhir_response(orjson.dumps(bundle))
 
 

@@ -31,8 +31,10 @@ Search index (``GET /fhir/AuditEvent``): ``entity`` (``Patient/<id>``), ``agent`
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -53,6 +55,19 @@ INTERACTIONS = frozenset({
 ACTIONS = frozenset({"C", "R", "U", "D", "E"})
 OUTCOMES = frozenset({"0", "4", "8", "12"})
 ANONYMOUS_AGENT = "anonymous"
+#: IHE transactions (IHE BALP, the PIXm and PDQm audit profiles): code → display.
+IHE_EVENT_SYSTEM = "urn:ihe:event-type-code"
+IHE_TRANSACTIONS = {
+    "ITI-104": "Patient Identity Feed FHIR",
+    "ITI-83": "Mobile Patient Identifier Cross-reference Query",
+    "ITI-78": "Mobile Patient Demographics Query",
+    "ITI-119": "Patient Demographics Match",
+}
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
+NETWORK_TYPE = "http://terminology.hl7.org/CodeSystem/network-type"
+SOURCE_TYPE = "http://terminology.hl7.org/CodeSystem/security-source-type"
 
 
 def record(
@@ -107,3 +122,104 @@ def record(
     index += [("entity", ref) for ref in references]
     uow.audit.append("AuditEvent", event_id, recorded, orjson.dumps(event), index)
     return event_id
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where an IHE transaction came from and went to: the client's address (IP) and this
+    server's base URL (BALP's client and server agents)."""
+
+    client: str | None
+    server: str
+
+
+@dataclass(frozen=True)
+class IheTransaction:
+    """One IHE transaction as the Manager/Supplier records it (IHE BALP).
+
+    ``interaction`` is the RESTful one (create, update, delete, search, operation);
+    ``patient_identifier`` fills ``entity[patient]`` by identifier (ITI-104's and ITI-83's
+    identifier parameter); ``data`` the Patient written (``entity[data]``, ITI-104);
+    ``query`` the request's query (``entity[query]``: the URL, or the body of a POST)."""
+
+    transaction: str
+    interaction: str
+    action: str
+    network: Network
+    patient_identifier: dict[str, Any] | None = None
+    data: str | None = None
+    query: str | None = None
+
+
+def record_transaction(uow: UnitOfWork, access: Access, tx: IheTransaction,
+                       outcome: str = "0") -> str:
+    """Append the AuditEvent of one IHE transaction, shaped after the IGs' audit profiles
+    (PIXm ``IHE.PIXm.Feed.*.Audit.Manager`` and ``IHE.PIXm.Query.Audit.Manager``, PDQm
+    ``IHE.PDQm.Query.Audit.Supplier`` and ``IHE.PDQm.Match.Audit.Supplier``): subtypes the
+    RESTful interaction and the transaction; agents the client (``Source Role ID``, the
+    token's ``sub``, its address) and this server (``Destination Role ID``); entities the
+    patient (by identifier), the Patient written and the query (base64, and as text)."""
+    if tx.transaction not in IHE_TRANSACTIONS or tx.action not in ACTIONS:
+        raise ValueError("Unknown IHE transaction or action")
+    agent = access.subject or ANONYMOUS_AGENT
+    recorded = utc_now()
+    event_id = str(uuid.uuid4())
+    client: dict[str, Any] = {
+        "type": {"coding": [{"system": DCM, "code": "110153", "display": "Source Role ID"}]},
+        "who": {"identifier": {"value": agent}, "display": agent},
+        "requestor": True,
+    }
+    if tx.network.client:
+        client["network"] = {"address": tx.network.client, "type": "2"}
+    server = {
+        "type": {"coding": [{"system": DCM, "code": "110152",
+                             "display": "Destination Role ID"}]},
+        "who": {"display": tx.network.server},
+        "requestor": False,
+        "network": {"address": tx.network.server, "type": "5"},
+    }
+    entities: list[dict[str, Any]] = []
+    if tx.patient_identifier is not None:
+        entities.append({"what": {"identifier": tx.patient_identifier},
+                         "type": _coding(ENTITY_TYPE, "1", "Person"),
+                         "role": _coding(OBJECT_ROLE, "1", "Patient")})
+    if tx.data is not None:
+        entities.append({"what": {"reference": tx.data},
+                         "type": _coding(ENTITY_TYPE, "2", "System Object"),
+                         "role": _coding(OBJECT_ROLE, "4", "Domain Resource")})
+    if tx.query is not None:
+        entities.append({"type": _coding(ENTITY_TYPE, "2", "System Object"),
+                         "role": _coding(OBJECT_ROLE, "24", "Query"),
+                         "description": tx.query,
+                         "query": base64.b64encode(tx.query.encode()).decode()})
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "id": event_id,
+        "meta": {"versionId": "1", "lastUpdated": instant(recorded)},
+        "type": {"system": TYPE_SYSTEM, "code": "rest", "display": "RESTful Operation"},
+        "subtype": [{"system": INTERACTION_SYSTEM, "code": tx.interaction},
+                    {"system": IHE_EVENT_SYSTEM, "code": tx.transaction,
+                     "display": IHE_TRANSACTIONS[tx.transaction]}],
+        "action": tx.action,
+        "recorded": instant(recorded),
+        "outcome": outcome,
+        "agent": [client, server],
+        "source": {"site": tx.network.server, "observer": {"display": "sweid-fhir"},
+                   "type": [{"system": SOURCE_TYPE, "code": "4",
+                             "display": "Application Server"}]},
+        "entity": entities,
+    }
+    index: list[tuple[str, str]] = [
+        ("type", "rest"), ("type", f"{TYPE_SYSTEM}|rest"),
+        ("subtype", tx.interaction), ("subtype", f"{INTERACTION_SYSTEM}|{tx.interaction}"),
+        ("subtype", tx.transaction), ("subtype", f"{IHE_EVENT_SYSTEM}|{tx.transaction}"),
+        ("outcome", outcome), ("agent", agent),
+    ]
+    if tx.data is not None:
+        index.append(("entity", tx.data))
+    uow.audit.append("AuditEvent", event_id, recorded, orjson.dumps(event), index)
+    return event_id
+
+
+def _coding(system: str, code: str, display: str) -> dict[str, str]:
+    return {"system": system, "code": code, "display": display}

@@ -91,6 +91,9 @@ def match(uow: UnitOfWork, request: MatchRequest, access: Access, today: date,
     ranked = _best_per_survivor(query, rows, records, access, model, store.population())
     if request.only_certain:
         ranked = [pair for pair in ranked if pair[0].grade == "certain"]
+        # IHE PDQm ITI-119 Case 5: certain matches of more than one person (survivors are
+        # one per person) cannot be confirmed as the subject: none.
+        ranked = ranked if len(ranked) <= 1 else []
     if request.only_single:
         ranked = _single(ranked)
     ranked = ranked[:count]

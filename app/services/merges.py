@@ -29,6 +29,7 @@ from typing import Any
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
+from app.domain import source_domains
 from app.domain.access import Access
 from app.domain.errors import Gone, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
@@ -91,6 +92,8 @@ def merge(uow: UnitOfWork, request: MergeRequest, access: Access, today: date) -
     pair = _lock_pair(uow, request, today)
     source = rules.Record(pair.source_resource, uow.patients.created_at(pair.source.id))
     target_now = rules.Record(pair.target_resource, uow.patients.created_at(pair.target.id))
+    source_domains.check_merge(access.scopes.source_domains, pair.source_resource,
+                               pair.target_resource)
     rules.check_cycle(source, _chain(uow, pair.target_resource))
     rules.check_not_merged(source, "source-patient", _chain(uow, pair.source_resource)[-1])
     rules.check_not_merged(target_now, "target-patient", _chain(uow, pair.target_resource)[-1])
@@ -228,20 +231,13 @@ def _by_identifiers(uow: UnitOfWork, identifiers: list[dict[str, Any]], role: st
         raise NotFound(f"No Patient holds the {role}-identifier")
     # A merged-away record's identifiers are also on its survivor (use=old): the record that
     # holds them as its own is the one named.
-    own = [p.id for p in found if _holds_own(p.load(), matches)]
+    own = [p.id for p in found if rules.holds_own(p.load(), matches)]
     if len(own) == 1:
         return own[0]
     if len(found) == 1:
         return found[0].id
     raise rules.MergeRefused(f"The {role}-identifier matches more than one Patient; name the "
                              "record by reference")
-
-
-def _holds_own(resource: dict[str, Any], matches: list[IdentifierMatch]) -> bool:
-    own = rules.own_identifiers(resource)
-    return all(any((m.system is None or i.get("system", "") == m.system)
-                   and (m.codes is None or i.get("value") in m.codes) for i in own)
-               for m in matches)
 
 
 def _lock_pair(uow: UnitOfWork, request: MergeRequest, today: date) -> _Pair:

@@ -25,6 +25,7 @@ import orjson
 
 from app.adapters.patient_repository import StoredPatient
 from app.adapters.unit_of_work import UnitOfWork
+from app.domain import source_domains
 from app.domain.access import Access
 from app.domain.errors import (
     BusinessRuleViolation,
@@ -46,6 +47,7 @@ from app.domain.merge import (
     SEEALSO,
     check_merge_links_kept,
     check_seealso,
+    holds_own,
     linked_ids,
     with_reverse_seealso,
 )
@@ -56,6 +58,7 @@ from app.domain.search import WITHHELD_PARAMETERS, SearchQuery, TokenValue, pars
 from app.domain.subscriptions import patient_events
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.masking import must_mask, restore_withheld
+from app.services import pix
 from app.services.fhir_validation import validate_patient
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -130,12 +133,15 @@ def create(
     resource = prepare(body, today)
     if not bulk_load:
         check_link_changes(uow, None, resource)
-    if if_none_exist is not None:
+    if if_none_exist is None:
+        source_domains.check_write(access.scopes.source_domains, None, resource)
+    else:
         query = conditional_query(if_none_exist, today, access)
         uow.lock(_criteria_key(query))
         found = _matches(uow, query, "If-None-Exist")
         if found is not None:
             return WriteResult(False, found)
+        source_domains.check_write(access.scopes.source_domains, None, resource)
     patient_id = new_id or str(uuid.uuid4())
     return WriteResult(True, write(uow, patient_id, resource, None, "POST",
                                    links_may_dangle=bulk_load, pending=pending))
@@ -168,6 +174,7 @@ def update(
     before = None if current is None or current.deleted else current.load()
     if not bulk_load:
         check_link_changes(uow, before, resource)
+    source_domains.check_write(access.scopes.source_domains, before, resource)
     return WriteResult(before is None, write(uow, patient_id, resource, current, "PUT",
                                              links_may_dangle=bulk_load))
 
@@ -182,9 +189,33 @@ def conditional_update(
     today: date,
 ) -> WriteResult:
     """``PUT Patient?criteria``: update the one match, create when none, 412 on several."""
+    found = conditional_target(uow, criteria, today, access, "conditional update")
+    return update_found(uow, found, body, if_match=if_match, access=access, today=today)
+
+
+def conditional_target(uow: UnitOfWork, criteria: str, today: date, access: Access,
+                       what: str, *, own_identifiers: bool = False) -> StoredPatient | None:
+    """The one Patient a conditional write's criteria select (None: none; 412: several),
+    with the criteria locked until commit so racing conditional writers serialise.
+
+    ``own_identifiers`` (an identity feed, IHE ITI-104): of several matches, the one record
+    holding the ``identifier`` criteria as its own — a merged-away record's identifiers are
+    also on its survivor with ``use=old``, and the Source means the record it fed."""
     query = conditional_query(criteria, today, access)
     uow.lock(_criteria_key(query))
-    found = _matches(uow, query, "conditional update")
+    if own_identifiers:
+        found = uow.patients.search(query, see_protected=True)
+        matches = [v for c in query.clauses if c.type == "identifier"
+                   for v in c.values if isinstance(v, IdentifierMatch)]
+        own = [p for p in found if matches and holds_own(p.load(), matches)]
+        if len(found) > 1 and len(own) == 1:
+            return uow.patients.get(own[0].id)
+    return _matches(uow, query, what)
+
+
+def update_found(uow: UnitOfWork, found: StoredPatient | None, body: Any, *,
+                 if_match: str | None, access: Access, today: date) -> WriteResult:
+    """The write of a conditional update once its target is known (None: create)."""
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
     if found is None:
@@ -227,6 +258,7 @@ def patch(
         raise BusinessRuleViolation("A JSON Patch may not change the resource id")
     resource = prepare(patched, today)
     check_link_changes(uow, current.load(), resource)
+    source_domains.check_write(access.scopes.source_domains, current.load(), resource)
     return WriteResult(False, write(uow, patient_id, resource, current, "PATCH"))
 
 
@@ -260,6 +292,7 @@ def delete(uow: UnitOfWork, patient_id: str, access: Access) -> None:
     if must_mask(current.protected, access):
         raise Forbidden("Deleting a protected Patient needs the protected-identity scope")
     if not current.deleted:
+        source_domains.check_write(access.scopes.source_domains, current.load(), None)
         version_id = uow.patients.mark_deleted(current, utc_now())
         uow.events += patient_events(current.id, version_id, current.load(), None)
 
@@ -272,8 +305,18 @@ def conditional_delete(uow: UnitOfWork, criteria: str, today: date, access: Acce
 
 
 def search(uow: UnitOfWork, query: SearchQuery, access: Access, today: date) -> SearchPage:
-    """Run a parsed search: a page of matches, the total and the included linked records."""
+    """Run a parsed search: a page of matches, the total and the included linked records.
+
+    IHE PDQm ITI-78 (README "IHE PIXm and PDQm"): an ``identifier`` value with a system and
+    no value names an identity domain — matches must hold an identifier of it, only those
+    identifiers are shown (``query.identifier_domains``), and a domain this server does not
+    know is a 404 "targetSystem not found" (PDQm's Case 4, its preferred answer)."""
     resolve_identifiers(query, today)
+    query.identifier_domains = identifier_domains(query)
+    for system in query.identifier_domains:
+        if not pix.recognised(uow, system):
+            raise pix.DomainNotRecognised("targetSystem not found",
+                                          expression=[f"identifier={system}|"])
     see = access.see_protected
     matches = [] if query.summary == "count" else uow.patients.search(query, see_protected=see)
     total: int | None = None
@@ -512,6 +555,15 @@ def conditional_query(criteria: str, today: date, access: Access) -> SearchQuery
     resolve_identifiers(query, today)
     query.count, query.offset, query.sort = 2, 0, []
     return query
+
+
+def identifier_domains(query: SearchQuery) -> list[str]:
+    """The systems of ``identifier=<system>|`` values (a domain, no value) of a search."""
+    return list(dict.fromkeys(
+        value.system for clause in query.clauses
+        if clause.type == "identifier" and clause.modifier is None
+        for value in clause.values
+        if isinstance(value, IdentifierMatch) and value.codes is None and value.system))
 
 
 def resolve_identifiers(query: SearchQuery, today: date) -> None:

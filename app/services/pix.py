@@ -16,7 +16,6 @@ held by no Patient 404, nothing in the requested domains 200 with an empty Param
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,15 +24,15 @@ import orjson
 
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain import merge as rules
+from app.domain import source_domains
 from app.domain.access import Access
 from app.domain.errors import Forbidden, InvalidRequest, NotFound
 from app.domain.identifiers import IdentifierMatch, identifier_match
 from app.domain.search import Clause, SearchQuery, TokenValue
-from app.identity import canonical_system, kind_for_system
+from app.identity import kind_for_system
 from app.masking import present_dict
 
 MAX_RECORDS = 200
-_BARE_OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
 
 
 class SourceDomainNotFound(InvalidRequest):
@@ -46,6 +45,13 @@ class TargetSystemNotFound(Forbidden):
     """PIXm: a targetSystem is not recognised (403)."""
 
     code = "code-invalid"
+
+
+class DomainNotRecognised(NotFound):
+    """PDQm ITI-78 Case 4: an identity domain of ``identifier=<system>|`` is not recognised
+    (404, an issue of severity warning, as PDQm lists it)."""
+
+    severity = "warning"
 
 
 class SourceIdentifierNotFound(NotFound):
@@ -87,10 +93,7 @@ def cross_reference(uow: UnitOfWork, source_identifier: str, target_systems: lis
 
 def domain(system: str) -> str:
     """The canonical system of a domain as a client may name it (bare OID, alias, urn:oid)."""
-    system = system.strip()
-    if _BARE_OID.match(system):
-        system = "urn:oid:" + system
-    return canonical_system(system) if system else ""
+    return source_domains.canonical_domain(system)
 
 
 def recognised(uow: UnitOfWork, system: str) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, select
 
-from app.adapters.migrate import upgrade_to_head
+from app.adapters.migrate import alembic_config, upgrade_to_head
 from app.adapters.patient_repository import PatientRepository
-from app.adapters.tables import metadata, patient_history
+from app.adapters.tables import metadata, patient_history, patient_string
 from app.adapters.tables import patient as patient_table
 from tests.support import Database, migrate, patient, store_as_before_issue_14
 
@@ -76,5 +77,39 @@ def test_migration_0004_protects_what_was_stored_unprotected_before_issue_14(tmp
             ("string", 1): True, ("linked", 1): True, ("edited", 1): True,
             ("edited", 2): False, ("plain", 1): False, ("deleted", 1): True,
             ("deleted", 2): True, ("labelled", 1): True}
+    finally:
+        database.dispose()
+
+
+def test_migration_0008_indexes_the_pdqm_parameters_of_stored_records(tmp_path):
+    """address-country, address-state and mothersMaidenName rows for the records stored
+    before issue 20 indexed them; downgrade removes them again."""
+    new = ("address-country", "address-state", "mothersMaidenName")
+    database = Database.fresh(tmp_path)
+    try:
+        migrate(database, "0007")
+        pid = f"pdqm-{uuid.uuid4().hex[:8]}"
+        store_as_before_issue_14(database, [patient(id=pid, address=[
+            {"city": "Göteborg", "state": "Västra Götaland", "country": "SE"}], extension=[
+            {"url": "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName",
+             "valueString": "Lindqvist"}])])
+        engine = create_engine(database.url)
+        with engine.begin() as conn:  # as the index of a server before issue 20 had it
+            conn.execute(delete(patient_string).where(patient_string.c.param.in_(new)))
+
+        def rows() -> set[tuple[str, str]]:
+            with engine.connect() as conn:
+                return {(param, exact) for param, exact in conn.execute(
+                    select(patient_string.c.param, patient_string.c.exact).where(
+                        patient_string.c.patient_id == pid,
+                        patient_string.c.param.in_(new)))}
+
+        assert rows() == set()
+        migrate(database, "head")
+        assert rows() == {("address-country", "SE"), ("address-state", "Västra Götaland"),
+                          ("mothersMaidenName", "Lindqvist")}
+        command.downgrade(alembic_config(database.url), "0007")
+        assert rows() == set()
+        engine.dispose()
     finally:
         database.dispose()

@@ -32,6 +32,9 @@ ROUTINES: dict[str, tuple[str, list[str]]] = {
         "ihe_pix_lookup.py", [r"> GET /Patient/\$ihe-pix\?"]),
     "protected person, §3.6": (
         "protected_person.py", [r"> POST /Patient$", r"> GET /Patient/"]),
+    "IHE PIXm Patient Identity Source, §4": (
+        "pixm_source.py", [r"> PUT /Patient\?identifier=", r"> DELETE /Patient\?identifier=",
+                           r"> GET /Patient/\$ihe-pix\?"]),
     "merge notification, §3.5": (
         "subscribe_merge.py", [r"> POST /Subscription$", r"> POST /Patient/\$merge$"]),
 }

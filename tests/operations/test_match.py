@@ -244,7 +244,8 @@ def test_protected_persons_are_not_found_through_withheld_contact_data(base, htt
     ({"resourceType": "Parameters", "parameter": []}, 400),
     ({"resourceType": "Parameters", "parameter": [
         {"name": "resource", "resource": {"resourceType": "Observation"}}]}, 400),
-    ({"resourceType": "Patient"}, 400),
+    # A bare Patient is the resource parameter (IHE PDQm ITI-119), checked like one.
+    ({"resourceType": "Patient", "gender": "nej"}, 400),
     ({"resourceType": "Parameters", "parameter": [
         {"name": "resource", "resource": {"resourceType": "Patient", "gender": "nej"}}]}, 400),
     ({"resourceType": "Parameters", "parameter": [

@@ -352,5 +352,8 @@ def test_the_server_lists_merge_unmerge_and_ihe_pix_in_its_capability_statement(
     patient_rest = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     operations = {o["name"]: o["definition"] for o in patient_rest.get("operation", [])} or {
         o["name"]: o["definition"] for o in statement["rest"][0].get("operation", [])}
-    for code in ("merge", "unmerge", "ihe-pix"):
+    for code in ("merge", "unmerge"):
         assert operations[code] == f"http://sweid.example/fhir/OperationDefinition/{code}"
+    # IHE's canonical (README "IHE PIXm and PDQm").
+    assert operations["ihe-pix"] == \
+        "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix"

@@ -1,0 +1,46 @@
+"""AuditEvents of IHE queries (ITI-78 PDQm query, ITI-83 PIXm query, ITI-119 PDQm match),
+one per answered query in a write transaction of its own, when ``QUERY_AUDIT=on`` (README
+"IHE PIXm and PDQm"); the shape is :func:`app.services.audit_events.record_transaction`'s.
+ITI-104's audit is written inside the feed's own transaction (``app.services.identity_feed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, g, request
+
+from app.domain.access import ANONYMOUS
+from app.http.fhir_io import base_url
+from app.services import audit_events
+from app.services.transactions import run_write
+
+
+def network() -> audit_events.Network:
+    """The client's address and this server's base URL."""
+    return audit_events.Network(request.remote_addr, base_url())
+
+
+def query_text() -> str:
+    """The query as the client sent it: the URL (a form-encoded POST search's parameters
+    after ``?``), or the body of another POST (a Parameters, a Patient)."""
+    url = base_url().rsplit("/fhir", 1)[0] + request.full_path.rstrip("?")
+    if request.method != "POST":
+        return url
+    if request.mimetype == "application/x-www-form-urlencoded":
+        form = urlencode(list(request.form.items(multi=True)))
+        return f"{url}{'&' if '?' in url else '?'}{form}"
+    return request.get_data(cache=True).decode("utf-8", "replace")
+
+
+def audit_query(transaction: str, interaction: str,
+                patient_identifier: dict[str, Any] | None = None) -> None:
+    """Record one answered IHE query (nothing when QUERY_AUDIT is off)."""
+    if not current_app.config["SETTINGS"].query_audit:
+        return
+    tx = audit_events.IheTransaction(transaction, interaction, "E", network(),
+                                     patient_identifier=patient_identifier, query=query_text())
+    access = g.get("access", ANONYMOUS)
+    run_write(current_app.extensions["sweid"].engine,
+              lambda uow: audit_events.record_transaction(uow, access, tx))

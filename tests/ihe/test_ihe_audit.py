@@ -1,0 +1,114 @@
+"""AuditEvents of ITI-104, ITI-83, ITI-78 and ITI-119 as the IGs' audit profiles shape them
+(after PIXm's ``input/fsh/audit-104.fsh``/``audit-83.fsh`` and their examples, PDQm's
+``input/fsh/audit.fsh`` and ``ex-audit-78.fsh``/``ex-audit-119.fsh``), on a server with
+QUERY_AUDIT=on."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.ihe.mohr import FHIR_JSON, RED, criteria, fresh, patient
+from tests.support import Database, Server
+
+IHE = "urn:ihe:event-type-code"
+REST = "http://hl7.org/fhir/restful-interaction"
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+
+
+@pytest.fixture(scope="module")
+def abase(database: Database) -> Iterator[str]:
+    srv = Server(database, env={"QUERY_AUDIT": "on"}, upgrade=False).start()
+    yield srv.base
+    srv.stop()
+
+
+def events(base: str, **params: str) -> list[dict[str, Any]]:
+    bundle = requests.get(f"{base}/AuditEvent", params={**params, "_count": "100"},
+                          headers=FHIR_JSON, timeout=30).json()
+    return [e["resource"] for e in bundle.get("entry", [])]
+
+
+def check_shape(event: dict[str, Any], transaction: str, interaction: str,
+                action: str) -> None:
+    subtypes = {(s["system"], s["code"]) for s in event["subtype"]}
+    assert subtypes == {(REST, interaction), (IHE, transaction)}
+    assert event["action"] == action and event["outcome"] == "0"
+    assert event["type"]["code"] == "rest"
+    client, server = event["agent"]
+    assert client["type"]["coding"][0]["code"] == "110153" and client["requestor"] is True
+    assert server["type"]["coding"][0]["code"] == "110152" and server["requestor"] is False
+    assert server["network"]["address"].endswith("/fhir")
+
+
+def entity(event: dict[str, Any], role: str) -> dict[str, Any]:
+    return next(e for e in event["entity"] if e["role"]["code"] == role)
+
+
+def test_iti104_add_revise_remove(abase: str) -> None:
+    value = fresh("IHERED")
+    url = f"{abase}/Patient?{criteria(RED, value)}"
+    added = requests.put(url, json=patient(RED, value, "ALISSA"), headers=FHIR_JSON, timeout=30)
+    requests.put(url, json=patient(RED, value, "ALICE"), headers=FHIR_JSON, timeout=30)
+    assert requests.delete(url, timeout=30).status_code == 204
+    found = events(abase, subtype="ITI-104", entity=f"Patient/{added.json()['id']}")
+    assert sorted(e["action"] for e in found) == ["C", "D", "U"]
+    for event in found:
+        interaction = {"C": "create", "U": "update", "D": "delete"}[event["action"]]
+        check_shape(event, "ITI-104", interaction, event["action"])
+        assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
+        assert entity(event, "4")["what"] == {"reference": f"Patient/{added.json()['id']}"}
+
+
+def test_iti83_query(abase: str) -> None:
+    value = fresh("IHERED")
+    requests.put(f"{abase}/Patient?{criteria(RED, value)}", json=patient(RED, value, "ALICE"),
+                 headers=FHIR_JSON, timeout=30)
+    answer = requests.get(f"{abase}/Patient/$ihe-pix",
+                          params={"sourceIdentifier": f"{RED}|{value}"}, timeout=30)
+    assert answer.status_code == 200
+    event = next(e for e in events(abase, subtype=f"{IHE}|ITI-83")
+                 if value in entity(e, "24")["description"])
+    check_shape(event, "ITI-83", "search", "E")
+    assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
+    query = entity(event, "24")
+    assert base64.b64decode(query["query"]).decode() == query["description"]
+    assert query["description"].startswith("http") and "$ihe-pix?sourceIdentifier=" in \
+        query["description"]
+
+
+def test_iti78_query_get_and_post(abase: str) -> None:
+    family = fresh("MOHR").replace("-", "")
+    requests.get(f"{abase}/Patient", params={"family": family}, timeout=30)
+    requests.post(f"{abase}/Patient/_search", data={"family": family, "gender": "female"},
+                  timeout=30)
+    found = [e for e in events(abase, subtype="ITI-78")
+             if family in entity(e, "24")["description"]]
+    assert len(found) == 2
+    for event in found:
+        check_shape(event, "ITI-78", "search", "E")
+    assert {entity(e, "24")["description"].split("?")[-1] for e in found} >= {
+        f"family={family}&gender=female"}
+
+
+def test_iti119_match(abase: str) -> None:
+    given = fresh("ALICE").replace("-", "")
+    body = patient(RED, fresh("IHERED"), given)
+    assert requests.post(f"{abase}/Patient/$match", json=body, headers=FHIR_JSON,
+                         timeout=30).status_code == 200
+    event = next(e for e in events(abase, subtype="ITI-119")
+                 if given in entity(e, "24")["description"])
+    check_shape(event, "ITI-119", "search", "E")
+
+
+def test_no_query_audit_when_switched_off(base: str) -> None:
+    """The module's default server (QUERY_AUDIT off) shares the database: none of its."""
+    family = fresh("MOHR").replace("-", "")
+    assert requests.get(f"{base}/Patient", params={"family": family},
+                        timeout=30).status_code == 200
+    assert not [e for e in events(base, subtype="ITI-78")
+                if family in entity(e, "24")["description"]]
