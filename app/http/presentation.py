@@ -15,7 +15,7 @@ import orjson
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.access import Access
-from app.domain.elements import subset, summarise
+from app.domain.elements import subset, summarise, tag_subsetted
 from app.domain.fhirdate import instant, utc_now
 from app.domain.search import SearchQuery
 from app.http.trace_ids import trace_id
@@ -29,14 +29,17 @@ def patient_body(stored: StoredPatient, access: Access, query: SearchQuery | Non
     body = present(stored.resource, stored.protected, access)
     if query is not None and query.identifier_domains:
         # IHE PDQm ITI-78 Case 2: only the identifiers of the requested domains.
+        # Identifiers left out make it a part of the record (SUBSETTED, as for _elements): a
+        # client must not write it back as the whole.
         resource: dict[str, Any] = orjson.loads(body)
-        kept = [i for i in resource.get("identifier") or []
-                if i.get("system") in query.identifier_domains]
-        if kept:
+        every = resource.get("identifier") or []
+        kept = [i for i in every if i.get("system") in query.identifier_domains]
+        if len(kept) < len(every):
             resource["identifier"] = kept
-        else:
-            resource.pop("identifier", None)
-        body = orjson.dumps(resource)
+            if not kept:
+                del resource["identifier"]
+            tag_subsetted(resource)
+            body = orjson.dumps(resource)
     if query is not None and (query.elements or query.summary in ("true", "data", "text")):
         resource = orjson.loads(body)
         resource = subset(resource, query.elements) if query.elements else summarise(

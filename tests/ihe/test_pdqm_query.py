@@ -112,6 +112,8 @@ def test_domain_restriction_returns_only_that_domains_identifiers(base: str,
     assert [e["resource"]["id"] for e in entries] == [people["ids"]["alice"]]
     assert entries[0]["resource"]["identifier"] == [
         {"system": BLUE, "value": people["values"]["blue-a"]}]
+    # Identifiers left out: the record is shown in part, and says so.
+    assert "SUBSETTED" in {t["code"] for t in entries[0]["resource"]["meta"]["tag"]}
     # OR of two domains (PDQm's "&identifier=urn:oid:1.2.3|,urn:oid:4.5.6|").
     either = requests.get(f"{base}/Patient", params={"identifier": f"{BLUE}|,{GREEN}|"},
                           headers=FHIR_JSON, timeout=30).json()
