@@ -25,7 +25,6 @@ Without ``DATABASE_URL`` (or with an SQLite URL) it runs on a fresh SQLite file.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_bench import load, population  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from tests.support import Database, Server  # noqa: E402
 
 
@@ -203,10 +203,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['rss_first_quarter_export_kib'] // 1024}, last quarter "
           f"{result['rss_last_quarter_export_kib'] // 1024}), peak while downloading "
           f"{result['rss_peak_download_kib'] // 1024} MiB", flush=True)
-    out = ROOT / "bench" / "results" / f"export_bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("export_bench", result)
     return 0
 
 

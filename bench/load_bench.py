@@ -20,7 +20,6 @@ Figures are printed and written to ``bench/results/load_bench-<time>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.domain.protection import SECURITY_LABEL_SYSTEM  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from bench.swedish_population import generate  # noqa: E402
 from tests.support import Database  # noqa: E402
 
@@ -166,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
               f"CPU each), raw COPY {result['raw_copy_lines_per_second']:,}/s, ratio "
               f"{result['ratio_to_raw_copy']}, load average {result['load_average_before']}"
               f"→{result['load_average_after']}", flush=True)
-    out = ROOT / "bench" / "results" / f"load_bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("load_bench", results)
     return 0
 
 

@@ -20,7 +20,6 @@ Figures are printed and written to ``bench/results/match_latency-<time>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -39,6 +38,7 @@ from app.domain.matching import Assessment  # noqa: E402
 from app.operations.match import MATCH_GRADE  # noqa: E402
 from bench import match_evaluation  # noqa: E402
 from bench.load_bench import load  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from bench.swedish_population import generate  # noqa: E402
 from tests.support import Database, Server  # noqa: E402
 
@@ -150,10 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(results) > 1:
         ratio = results[-1]["p95_ms"] / results[0]["p95_ms"]
         print(f"p95 ratio largest/smallest: {ratio:.2f}")
-    out = ROOT / "bench" / "results" / f"match_latency-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("match_latency", results)
     failed = [f"{r['patients']}: {name}" for r in results
               for name, met in r["floors_met"].items() if not met]
     if failed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -242,3 +243,13 @@ class Server:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+    def kill_9(self) -> None:
+        """SIGKILL the gunicorn master and its workers, by process id (a crash, not a stop)."""
+        assert self.process is not None
+        master = self.process.pid
+        workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                                 text=True).stdout.split()
+        for pid in [master, *map(int, workers)]:
+            os.kill(int(pid), signal.SIGKILL)
+        self.process.wait(timeout=10)

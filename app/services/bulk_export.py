@@ -58,6 +58,7 @@ from app.domain.fhirdate import utc_now
 from app.domain.limits import MAX_EXPORT_ATTEMPTS, MAX_EXPORT_JOBS, MAX_EXPORT_JOBS_PER_OWNER
 from app.masking import collect_disclosures, disclosures, present
 from app.services import audit_events
+from app.services.background import start_daemon
 from app.services.transactions import run_read, run_write
 
 log = logging.getLogger(__name__)
@@ -364,8 +365,4 @@ def start(settings: Settings) -> threading.Event | None:
         return None
     from app.adapters.db import make_engine
 
-    stop = threading.Event()
-    exporter = Exporter(make_engine(settings.database_url), settings)
-    threading.Thread(target=exporter.run, args=(stop,), name="bulk-export",
-                     daemon=True).start()
-    return stop
+    return start_daemon("bulk-export", Exporter(make_engine(settings.database_url), settings).run)

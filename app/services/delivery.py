@@ -45,6 +45,7 @@ from app.domain.access import Access
 from app.domain.fhirdate import utc_now
 from app.domain.subscriptions import ACTIVE, ERROR, REQUESTED, retry_delay
 from app.services import audit_events, subscriptions
+from app.services.background import start_daemon
 from app.services.transactions import run_read, run_write
 
 log = logging.getLogger(__name__)
@@ -199,8 +200,5 @@ def start(settings: Settings) -> threading.Event | None:
         return None
     from app.adapters.db import make_engine
 
-    stop = threading.Event()
     deliverer = Deliverer(make_engine(settings.database_url), settings)
-    threading.Thread(target=deliverer.run, args=(stop,), name="subscription-delivery",
-                     daemon=True).start()
-    return stop
+    return start_daemon("subscription-delivery", deliverer.run)

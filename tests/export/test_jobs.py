@@ -7,7 +7,6 @@ OperationOutcome, and two server instances on one database run each job once."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -94,17 +93,6 @@ def _load(database: Database, tmp_path: Path, count: int) -> None:
                    check=True, capture_output=True)
 
 
-def _kill_9(server: Server) -> None:
-    """SIGKILL the gunicorn master and its workers, by process id."""
-    assert server.process is not None
-    master = server.process.pid
-    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
-                             text=True).stdout.split()
-    for pid in [master, *map(int, workers)]:
-        os.kill(int(pid), signal.SIGKILL)
-    server.process.wait(timeout=10)
-
-
 def test_a_job_whose_server_is_killed_is_finished_after_its_lease_runs_out(tmp_path: Path):
     count = 2000
     database = Database.fresh(tmp_path)
@@ -127,7 +115,7 @@ def test_a_job_whose_server_is_killed_is_finished_after_its_lease_runs_out(tmp_p
                 if progress.startswith("running: ") and not progress.startswith("running: 0 "):
                     break
                 time.sleep(0.02)
-            _kill_9(first)
+            first.kill_9()
         finally:
             first.stop()
         assert progress.startswith("running") and f"of {count}" in progress, progress

@@ -5,9 +5,6 @@ deliverers help)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,17 +17,6 @@ from tests.subscriptions.support import Receiver, event_count, subscribe, subscr
 from tests.support import Database, Server, make_pnr, patient
 
 MERGES = 16
-
-
-def _kill_9(server: Server) -> None:
-    """SIGKILL the gunicorn master and its workers, by process id."""
-    assert server.process is not None
-    master = server.process.pid
-    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
-                             text=True).stdout.split()
-    for pid in [master, *map(int, workers)]:
-        os.kill(int(pid), signal.SIGKILL)
-    server.process.wait(timeout=10)
 
 
 def _merge(session: requests.Session, base: str, source: str, target: str) -> int:
@@ -69,7 +55,7 @@ def test_kill_9_during_a_burst_of_merges_loses_no_event(tmp_path: Path):
                 futures = [pool.submit(merge, pair) for pair in pairs]
                 while sum(1 for status in done.values() if status == 200) < MERGES // 3:
                     time.sleep(0.01)
-                _kill_9(server)
+                server.kill_9()
                 killed.set()
                 for future in futures:
                     future.result()
