@@ -110,7 +110,7 @@ class Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             database_url=env.get("DATABASE_URL") or default_database_url(),
-            read_database_url=env.get("READ_DATABASE_URL") or None,
+            read_database_url=_optional(env, "READ_DATABASE_URL"),
             base_url=(env.get("BASE_URL") or "").rstrip("/") or None,
             max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             default_page_size=int(env.get("DEFAULT_PAGE_SIZE", cls.default_page_size)),
@@ -119,14 +119,14 @@ class Settings:
             reserve_series_capacity=int(env["RESERVE_SERIES_CAPACITY"])
             if env.get("RESERVE_SERIES_CAPACITY") else None,
             jwt_hs256_secret=env.get("JWT_HS256_SECRET") or None,
-            jwt_public_key_file=env.get("JWT_PUBLIC_KEY_FILE") or None,
-            jwks_file=env.get("JWKS_FILE") or None,
-            jwt_audience=env.get("JWT_AUDIENCE") or None,
-            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_public_key_file=_optional(env, "JWT_PUBLIC_KEY_FILE"),
+            jwks_file=_optional(env, "JWKS_FILE"),
+            jwt_audience=_optional(env, "JWT_AUDIENCE"),
+            jwt_issuer=_optional(env, "JWT_ISSUER"),
             request_log=_switch(env.get("REQUEST_LOG")),
             query_audit=_switch(env.get("QUERY_AUDIT") or "off"),
-            match_model_file=env.get("MATCH_MODEL_FILE") or None,
-            log_level=env.get("LOG_LEVEL") or cls.log_level,
+            match_model_file=_optional(env, "MATCH_MODEL_FILE"),
+            log_level=_text(env, "LOG_LEVEL", cls.log_level),
             subscription_endpoint_prefixes=tuple(
                 p.strip() for p in (env.get("SUBSCRIPTION_ENDPOINT_PREFIXES") or "").split(",")
                 if p.strip()),
@@ -146,12 +146,12 @@ class Settings:
             subscription_batch_size=int(env.get("SUBSCRIPTION_BATCH_SIZE",
                                                 cls.subscription_batch_size)),
             console_secret_key=env.get("CONSOLE_SECRET_KEY") or secrets.token_urlsafe(32),
-            oidc_issuer=env.get("OIDC_ISSUER") or None,
-            oidc_client_id=env.get("OIDC_CLIENT_ID") or None,
-            oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or None,
-            oidc_roles_claim=env.get("OIDC_ROLES_CLAIM") or cls.oidc_roles_claim,
+            oidc_issuer=_optional(env, "OIDC_ISSUER"),
+            oidc_client_id=_optional(env, "OIDC_CLIENT_ID"),
+            oidc_client_secret=_optional(env, "OIDC_CLIENT_SECRET"),
+            oidc_roles_claim=_text(env, "OIDC_ROLES_CLAIM", cls.oidc_roles_claim),
             oidc_role_scopes=_role_scopes(env.get("OIDC_ROLE_SCOPES")),
-            export_directory=env.get("EXPORT_DIRECTORY") or cls.export_directory,
+            export_directory=_text(env, "EXPORT_DIRECTORY", cls.export_directory),
             export_retention_seconds=float(env.get("EXPORT_RETENTION_SECONDS",
                                                    cls.export_retention_seconds)),
             export_worker=_switch(env.get("EXPORT_WORKER")),
@@ -197,3 +197,13 @@ def default_database_url() -> str:
     """The embedded default: an SQLite file under ``./var/`` of the working directory."""
     Path("var").mkdir(exist_ok=True)
     return "sqlite:///" + str(Path("var/fhir.db").resolve())
+
+
+def _optional(env: dict[str, str], name: str) -> str | None:
+    """The setting ``name``; unset or empty: None."""
+    return env.get(name) or None
+
+
+def _text(env: dict[str, str], name: str, default: str) -> str:
+    """The setting ``name``; unset or empty: ``default``."""
+    return env.get(name) or default

@@ -332,8 +332,17 @@ def resolve_duplicate(before: dict[str, Any] | None,
     if not added:
         return None
     position, link = added[0]
+    _check_resolve_message(before, resource, link, position, several=len(added) > 1)
+    return ResolveDuplicate(copy.deepcopy(link["other"]),
+                            _without_resolve_link(before, resource, position))
+
+
+def _check_resolve_message(before: dict[str, Any] | None, resource: dict[str, Any],
+                           link: dict[str, Any], position: int, *, several: bool) -> None:
+    """422 unless the write is one resolve-duplicate: one new ``replaced-by`` link on a
+    record not merged away, ``active=false``, the link naming its survivor."""
     where = [f"Patient.link[{position}]"]
-    if len(added) > 1 or replaced_by(before or {}) is not None:
+    if several or replaced_by(before or {}) is not None:
         raise MergeRefused("A Resolve Duplicate Patient message adds exactly one replaced-by "
                            "link to a record not merged away yet", expression=where)
     if resource.get("active") is not False:
@@ -345,6 +354,12 @@ def resolve_duplicate(before: dict[str, Any] | None,
                                            or other.get("reference") is not None):
         raise MergeRefused("The replaced-by link must name the surviving record by reference "
                            "or by identifier", expression=[f"{where[0]}.other"])
+
+
+def _without_resolve_link(before: dict[str, Any] | None, resource: dict[str, Any],
+                          position: int) -> dict[str, Any]:
+    """The update without its new ``replaced-by`` link and with ``active`` as it was (the
+    merge sets both); any other change to merge links is refused."""
     stripped = copy.deepcopy(resource)
     links = [item for index, item in enumerate(resource.get("link") or [])
              if index != position]
@@ -357,7 +372,7 @@ def resolve_duplicate(before: dict[str, Any] | None,
     else:
         stripped.pop("active", None)
     check_merge_links_kept(before, stripped)
-    return ResolveDuplicate(copy.deepcopy(other), stripped)
+    return stripped
 
 
 # --- the transformations ------------------------------------------------------------------
