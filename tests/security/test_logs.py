@@ -41,7 +41,10 @@ from tests.support import (
     unique_name,
 )
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: Opaque ids a text may carry: UUIDs, and a load job's SHA-256 (64 hex digits, in which ten
+#: decimal digits in a row are common enough to look like a personnummer by chance).
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                  r"|sha256:[0-9a-f]{64}")
 NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{10}|[0-9]{12}|[0-9]{6}[-+][0-9]{4}|[0-9]{8}-[0-9]{4})"
                     r"(?![0-9])")
 #: A valid value of every regional reserve kind, GRID and LMA (domain.md §2.5; the
