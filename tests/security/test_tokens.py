@@ -183,3 +183,30 @@ def test_jwks_file_picks_the_key_by_kid(tmp_path: Path) -> None:
 
 def test_no_settings_means_open_mode() -> None:
     assert make_verifier(Settings(database_url="sqlite://")) is None
+
+
+def test_a_remembered_token_still_expires_and_a_changed_one_is_verified_again(
+        tmp_path: Path) -> None:
+    """Verified tokens are remembered (the signature of the same bytes cannot change), but
+    their time claims are checked on every use, and any other bytes are verified afresh."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "key.pem").write_bytes(_pem(private))
+    verifier = make_verifier(Settings(database_url="sqlite://",
+                                      jwt_public_key_file=str(tmp_path / "key.pem")))
+    assert verifier is not None
+    verifier.leeway = 0
+    token = jwt.encode({"sub": "svc", "exp": time.time() + 1.5}, private, algorithm="RS256")
+    assert verifier.verify(token)["sub"] == "svc"
+    assert token in verifier.verified
+    assert verifier.verify(token)["sub"] == "svc"  # remembered
+    head, payload, signature = token.split(".")
+    tampered = f"{head}.{payload}.{signature[:-4]}AAAA"
+    with pytest.raises(Unauthorized, match="signature"):
+        verifier.verify(tampered)
+    time.sleep(1.6)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)
+    later = jwt.encode({"sub": "svc", "exp": time.time() + 60, "nbf": time.time() + 30},
+                       private, algorithm="RS256")
+    with pytest.raises(Unauthorized, match="not yet valid|nbf|before"):
+        verifier.verify(later)
