@@ -16,7 +16,7 @@ from app.http.auth import requires
 from app.http.fhir_io import base_url, fhir_response
 from app.http.openapi_schemas import AUTH, FORMAT_VALUES, PAGING, fhir_doc, query_parameter
 from app.http.presentation import search_url
-from app.http.query import parse_query
+from app.http.query import parse_paging
 from app.services.transactions import run_read
 
 blp = Blueprint("audit", __name__, url_prefix="/fhir",
@@ -50,7 +50,7 @@ def _reference_values(value: str) -> list[str]:
 def search(resource_type: str) -> Response:
     """Search the server's own records about Patients."""
     pairs = list(request.args.items(multi=True))
-    paging = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
+    paging = parse_paging(pairs)
     params = SEARCH_PARAMETERS[resource_type]
     conditions: list[tuple[str, list[str]]] = []
     lo: datetime | None = None

@@ -31,7 +31,7 @@ from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.interactions import Answer, Call
 from app.http.presentation import history_bundle, patient_body, searchset
-from app.http.query import parse_query
+from app.http.query import parse_paging, parse_query
 from app.http.trace_ids import trace_id
 from app.services.patients import WriteResult
 from app.services.transactions import run_read, run_write
@@ -212,8 +212,11 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
     interaction = interactions.find(entry.method, target)
     interaction.authorise()
     pairs = parse_qsl(entry.query, keep_blank_values=True)
-    query = parse_query(pairs) if interaction.answer is Answer.SEARCH else \
-        parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
+    query: SearchQuery | None = None  # only reads of many records take parameters
+    if interaction.answer is Answer.SEARCH:
+        query = parse_query(pairs)
+    elif interaction.answer is Answer.HISTORY:
+        query = parse_paging(pairs)
     body = _patch_document(entry.resource) if entry.method == "PATCH" else entry.resource
     call = Call(access=g.access, today=date.today(), patient_id=target.patient_id,
                 version_id=target.version_id, criteria=entry.query, body=body,
@@ -228,11 +231,13 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
             "response": {"status": "200 OK"}}
 
 
-def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery,
+def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery | None,
                pairs: list[tuple[str, str]], entry: Entry) -> bytes:
     if interaction.answer is Answer.SEARCH:
+        assert query is not None
         return searchset(result, query, g.access, base_url(), pairs)
     if interaction.answer is Answer.HISTORY:
+        assert query is not None
         versions, total = result
         return history_bundle(versions, total, g.access, base_url(), f"/{entry.path}", pairs,
                               query.count, query.offset)

@@ -23,7 +23,7 @@ from app.http.ihe_audit import audit_query
 from app.http.interactions import Call, Interaction
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
-from app.http.query import parse_query
+from app.http.query import parse_paging, parse_query
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
@@ -240,7 +240,7 @@ def type_history() -> Response:
 
 def _history(interaction: Interaction, patient_id: str, path: str) -> Response:
     pairs = list(request.args.items(multi=True))
-    query = parse_query([(k, v) for k, v in pairs if k in ("_count", "_offset")])
+    query = parse_paging(pairs)
     call = Call(g.access, date.today(), patient_id=patient_id, query=query,
                 since=request.args.get("_since"))
     versions, total = run_routed_read(_reads(), lambda uow: interaction.run(uow, call))

@@ -15,3 +15,13 @@ def parse_query(pairs: list[tuple[str, str]]) -> SearchQuery:
     settings = current_app.config["SETTINGS"]
     return parse_search(pairs, default_count=settings.default_page_size,
                         max_count=settings.max_page_size, strict=strict)
+
+
+#: The parameters of a page: how many and from where.
+PAGING_PARAMETERS = ("_count", "_offset")
+
+
+def parse_paging(pairs: list[tuple[str, str]]) -> SearchQuery:
+    """Only the paging parameters of ``pairs`` (history, AuditEvent and Provenance lists),
+    checked and bounded as a search's."""
+    return parse_query([(k, v) for k, v in pairs if k in PAGING_PARAMETERS])
