@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app.domain.errors import InvalidRequest
 from app.domain.limits import check_repeats
+from app.services.fhir_json import canonical_json
 
 MAX_REPORTED = 5
 #: Patient elements with a *required* binding in FHIR R4: only these codes are valid.
@@ -77,8 +78,7 @@ def _validated(model_type: Any, data: dict[str, Any]) -> dict[str, Any]:
     except RecursionError:
         raise InvalidRequest(f"Invalid {name}: elements are nested too deeply") from None
     _check_null_items(data, name)
-    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, by_alias=True)
-    return dumped
+    return canonical_json(model)
 
 
 def _check_null_items(node: Any, where: str) -> None:
