@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.subscription import Subscription
 from pydantic import ValidationError
@@ -78,7 +79,13 @@ def _validated(model_type: Any, data: dict[str, Any]) -> dict[str, Any]:
     except RecursionError:
         raise InvalidRequest(f"Invalid {name}: elements are nested too deeply") from None
     _check_null_items(data, name)
-    return canonical_json(model)
+    dumped = canonical_json(model)
+    try:
+        orjson.dumps(dumped)
+    except TypeError:  # the library writes a whole decimal as an integer: 1e38 has 127 bits
+        raise InvalidRequest(f"Invalid {name}: a number is out of range (a whole number, "
+                             "decimal or not, has at most 64 bits here)") from None
+    return dumped
 
 
 def _check_null_items(node: Any, where: str) -> None:

@@ -230,3 +230,10 @@ def test_tab_line_feed_and_carriage_return_are_allowed(base, http):
     created = http.post(f"{base}/Patient", json=body)
     assert created.status_code == 201, created.text
     assert created.json()["address"][0]["line"][0] == "Storgatan 1\nLgh 1001"
+
+
+@pytest.mark.parametrize("number", [1e38, -1e30, 18446744073709551616.0])
+def test_a_whole_decimal_beyond_64_bits_is_a_400_not_a_500(base, http, number):
+    body = patient(extension=[{"url": "http://example.org/weight", "valueDecimal": number}])
+    outcome = assert_outcome(http.post(f"{base}/Patient", json=body), 400)
+    assert "out of range" in outcome["issue"][0]["diagnostics"]
