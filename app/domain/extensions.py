@@ -213,9 +213,12 @@ def placed_extensions(resource: Any, root: str = "Patient") -> Iterator[Placed]:
 
 
 def _walk(node: Any, expression: str, context: str) -> Iterator[Placed]:
+    # Only objects and arrays are entered: a primitive holds no extension, and naming the
+    # path of each (two strings) was most of the walk's cost.
     if isinstance(node, list):
         for position, item in enumerate(node):
-            yield from _walk(item, f"{expression}[{position}]", context)
+            if isinstance(item, dict | list):
+                yield from _walk(item, f"{expression}[{position}]", context)
         return
     if not isinstance(node, dict):
         return
@@ -225,7 +228,7 @@ def _walk(node: Any, expression: str, context: str) -> Iterator[Placed]:
                 where = f"{expression}.{key}[{position}]"
                 yield Placed(item, where, context, key == "modifierExtension")
                 yield from _walk(item, where, f"{context}.{key}")
-        else:
+        elif isinstance(value, dict | list):
             name = key[1:] if key.startswith("_") else key
             yield from _walk(value, f"{expression}.{name}", f"{context}.{name}")
 
