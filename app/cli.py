@@ -343,6 +343,9 @@ def load(source: str, batch_size: int | None, workers: int | None, job: str | No
                 for refusal in refusals:
                     click.echo(f"\nresource {refusal.position}: {refusal.message}", err=True)
                 bar.update(covered)
+        if loader.deferred:
+            click.echo("building the search indexes a first load builds at its end", err=True)
+        loader.finish()
         dangling, examples = run_read(engine, lambda uow: uow.patients.dangling_links())
     except ProgressMoved as moved:
         raise click.ClickException(str(moved)) from None

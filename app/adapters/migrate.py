@@ -30,6 +30,8 @@ class Upgrade:
     created_database: bool
     before: str | None
     after: str
+    #: Search indexes a stopped first load had left missing, built now.
+    built: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for the person who ran ``db upgrade``."""
@@ -39,7 +41,9 @@ class Upgrade:
             done = f"created the schema (revision {self.after})"
         else:
             done = f"upgraded the schema from revision {self.before} to {self.after}"
-        return ("created the database; " if self.created_database else "") + done
+        built = f"; built the search indexes a stopped first load left out: " \
+            f"{', '.join(self.built)}" if self.built else ""
+        return ("created the database; " if self.created_database else "") + done + built
 
 
 def alembic_config(database_url: str) -> Config:
@@ -104,7 +108,21 @@ def upgrade_to_head(database_url: str) -> Upgrade:
     created = ensure_postgres_database(database_url)
     before = current_revision(database_url)
     command.upgrade(alembic_config(database_url), "head")
-    return Upgrade(created, before, head_revision())
+    return Upgrade(created, before, head_revision(), _restore_search_indexes(database_url))
+
+
+def _restore_search_indexes(database_url: str) -> tuple[str, ...]:
+    """What :func:`app.adapters.patient_copy.restore_search_indexes` built (PostgreSQL)."""
+    from app.adapters.patient_copy import restore_search_indexes
+
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return ()
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            return tuple(restore_search_indexes(connection))
+    finally:
+        engine.dispose()
 
 
 @cache

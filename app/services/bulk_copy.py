@@ -19,12 +19,16 @@ checkpoint and outcomes and changes how a batch is written:
 * What is not a plain create goes through the service as before, in file order, inside a
   savepoint: a record with ``Patient.link`` (links, their protection and ``seealso``
   mirroring), an id that exists (an update) or comes again later in the file.
-* Indexes and constraints stay in place for every load, first or incremental: the unique
-  index of active identifiers and the primary keys still guard against a concurrent
-  writer (the REST API, a second load), whose win fails the COPY; the transaction is then
-  run again (:func:`app.services.transactions.run_write`) and its check sees the winner.
-  Dropping and rebuilding the indexes for a first load would save part of the
-  database's work but leave the server without its uniqueness rule while it runs.
+* A first load (no Patient stored yet) drops the search indexes and the index tables'
+  foreign keys (:data:`~app.adapters.patient_copy.DEFERRED_INDEXES`) and builds them once
+  at its end (:meth:`CopyLoad.finish`), which costs PostgreSQL about half the CPU of
+  keeping them up row by row; an incremental load keeps them. A first load stopped before
+  its end leaves them missing: run again, it resumes and builds them at its end, and
+  ``python -m app db upgrade`` builds them too. Either way the rules stay: the unique
+  index of active identifiers and the primary keys are never dropped and guard against a
+  concurrent writer (the REST API, a second load), whose win fails the COPY; the
+  transaction is then run again (:func:`app.services.transactions.run_write`) and its
+  check sees the winner.
 * At the end the tables are analysed: the planner's statistics of a freshly loaded
   database are missing until autovacuum gets there.
 
@@ -48,7 +52,14 @@ from typing import Any
 
 import orjson
 
-from app.adapters.patient_copy import CopyChunks, analyze, copy_in, encode
+from app.adapters.patient_copy import (
+    CopyChunks,
+    analyze,
+    copy_in,
+    defer_search_indexes,
+    encode,
+    restore_search_indexes,
+)
 from app.adapters.patient_repository import patient_rows
 from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError
@@ -78,7 +89,7 @@ class Prepared:
     client_id: bool = False
     #: Only ``active`` and ``identifiers`` (what uniqueness needs).
     index: PatientIndex = field(default_factory=PatientIndex)
-    chunks: CopyChunks = field(default_factory=dict)
+    chunks: CopyChunks = ()
     message: str | None = None
 
 
@@ -136,6 +147,8 @@ class CopyLoad(BulkLoad):
     def batches(self, start: int, size: int) -> Iterator[tuple[int, list[Refusal]]]:
         """As :meth:`BulkLoad.batches`; the workers prepare a few batches ahead."""
         positions = iter(range(start, len(self.resources), size))
+        with self.engine.begin() as conn:
+            self.deferred = defer_search_indexes(conn)
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers) as pool:
             ahead: deque[tuple[int, AsyncResult[list[Prepared]]]] = deque()
@@ -154,9 +167,15 @@ class CopyLoad(BulkLoad):
                 submit()
                 prepared = pending.get()
                 yield len(prepared), self._copy_batch(position, prepared)
-        if self.counts["created"] or self.counts["updated"]:
-            with self.engine.begin() as conn:
+
+    def finish(self) -> list[str]:
+        """After the last batch: build the search indexes a first load deferred (what it
+        built) and refresh the planner's statistics."""
+        with self.engine.begin() as conn:
+            built = restore_search_indexes(conn)
+            if built or self.counts["created"] or self.counts["updated"]:
                 analyze(conn)
+        return built
 
     def _copy_batch(self, position: int, prepared: list[Prepared]) -> list[Refusal]:
         refusals, counts = run_write(self.engine, partial(self._copy_write, position, prepared))

@@ -78,6 +78,8 @@ class BulkLoad:
     counts: Counter[str] = field(default_factory=Counter)
     #: How many resources the job has done, as recorded in the database.
     done: int = 0
+    #: Whether the search indexes wait for :meth:`finish` (only a first COPY load).
+    deferred: bool = False
 
     def open(self) -> int:
         """Read the job's progress (creating its record when new): resources done."""
@@ -92,6 +94,11 @@ class BulkLoad:
         for position in range(start, len(self.resources), size):
             batch = self.resources[position:position + size]
             yield len(batch), self._batch(position, batch)
+
+    def finish(self) -> list[str]:
+        """After the last batch: nothing to build one statement at a time (see
+        :meth:`app.services.bulk_copy.CopyLoad.finish`)."""
+        return []
 
     def _batch(self, position: int, batch: Sequence[dict[str, Any]]) -> list[Refusal]:
         try:
