@@ -8,7 +8,7 @@ masking and audit are the API's own. The signed-in user is kept in the Flask ses
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import (
@@ -29,6 +29,8 @@ from app.http.auth import CONSOLE_SESSION_KEY, public
 
 bp = Blueprint("console_login", __name__, url_prefix="/console")
 NEXT_KEY = "console_next"
+#: The provider's ID token of the signed-in user, sent back as ``id_token_hint`` at logout.
+ID_TOKEN_KEY = "console_id_token"
 
 
 def scopes_for(roles: Any, role_scopes: tuple[tuple[str, str], ...]) -> str:
@@ -99,6 +101,7 @@ def callback() -> Any:
                                status=401), 401
     settings: Settings = current_app.config["SETTINGS"]
     session.pop(CONSOLE_SESSION_KEY, None)
+    session[ID_TOKEN_KEY] = token.get("id_token")
     session[CONSOLE_SESSION_KEY] = {
         "sub": str(claims["sub"]),
         "name": str(claims.get("name") or claims["sub"])[:200],
@@ -110,10 +113,31 @@ def callback() -> Any:
 @bp.route("/logga-ut", methods=["POST"])
 @public
 def logout() -> Any:
-    """Forget the signed-in user (a POST with the CSRF token, like every form)."""
+    """Forget the signed-in user (a POST with the CSRF token, like every form), then end
+    the session at the provider too when it offers RP-initiated logout (OpenID Connect
+    RP-Initiated Logout 1.0): on a shared workstation the next person to press "log in"
+    would otherwise be signed in as the previous one without a password."""
     from flask_wtf.csrf import CSRFProtect
 
     csrf: CSRFProtect = current_app.extensions["csrf"]
     csrf.protect()
+    id_token = session.get(ID_TOKEN_KEY)
     session.clear()
-    return render_template("logged_out.html")
+    try:
+        end_session = _client().load_server_metadata().get("end_session_endpoint")
+    except Exception:  # noqa: BLE001 - the provider unreachable: the local logout stands
+        end_session = None
+    if not end_session:
+        return render_template("logged_out.html", at_provider=False)
+    params = {"client_id": _client().client_id,
+              "post_logout_redirect_uri": url_for("console_login.logged_out", _external=True)}
+    if id_token:
+        params["id_token_hint"] = id_token
+    return redirect(f"{end_session}{'&' if '?' in end_session else '?'}{urlencode(params)}")
+
+
+@bp.route("/utloggad", methods=["GET"])
+@public
+def logged_out() -> str:
+    """Where the provider sends the browser back after ending its session."""
+    return render_template("logged_out.html", at_provider=True)

@@ -128,7 +128,19 @@ def test_logout_and_the_session_never_opens_the_api(fresh: Page, server: Server)
     sign_in(fresh, server, "clerk", "/console/")
     assert fresh.request.get(f"{server.base}/Patient").status == 401
     fresh.get_by_role("button", name="Logga ut").click()
+    # RP-initiated logout: the provider asks, ends its own session and sends the browser
+    # back to the console.
+    fresh.get_by_role("button", name="Yes, sign me out").click()
+    fresh.wait_for_url(f"{root_of(server)}/console/utloggad")
+    OFF_MACHINE.clear()  # the provider's own page imports a web font (blocked)
     expect(fresh.get_by_role("heading", level=1)).to_have_text("Du är utloggad")
+    expect(fresh.locator("main")).to_contain_text("inloggningen hos identitetsleverantören "
+                                                  "är avslutad")
+    assert_accessible(fresh)
     after = fresh.request.get(f"{root_of(server)}/console/", max_redirects=0)
     assert after.status == 302
     assert after.headers["location"].startswith("/console/logga-in")
+    # The next person at this workstation must sign in: the provider asks for a login
+    # again instead of sending the previous user's identity straight back.
+    fresh.goto(f"{root_of(server)}/console/")
+    expect(fresh.locator("input[name=login]")).to_be_visible()

@@ -21,6 +21,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_id: 'sweid-console',
     client_secret: clientSecret,
     redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [redirectUri.replace(/inloggad$/, 'utloggad')],
     grant_types: ['authorization_code'],
     response_types: ['code'],
   }],
