@@ -26,7 +26,7 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import BusinessRuleViolation, DomainError, InvalidRequest
 from app.domain.limits import MAX_BUNDLE_ENTRIES, check_count
 from app.domain.search import SearchQuery
-from app.http import interactions
+from app.http import ihe_audit, interactions
 from app.http.errors import status_of
 from app.http.fhir_io import base_url, fhir_response, operation_outcome, read_json_body
 from app.http.interactions import Answer, Call
@@ -221,7 +221,8 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
     call = Call(access=g.access, today=date.today(), patient_id=target.patient_id,
                 version_id=target.version_id, criteria=entry.query, body=body,
                 if_match=entry.if_match, if_none_exist=entry.if_none_exist, new_id=new_id,
-                pending=pending, query=query, since=dict(pairs).get("_since"))
+                pending=pending, query=query, since=dict(pairs).get("_since"),
+                network=ihe_audit.network())
     result = interaction.run(uow, call)
     if interaction.answer is Answer.WRITTEN:
         return _written(result)

@@ -9,7 +9,7 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from app.adapters.patient_repository import StoredPatient
-from app.domain.errors import InvalidRequest
+from app.domain.errors import DomainError, InvalidRequest
 from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from app.http import ihe_audit, interactions
 from app.http.fhir_io import (
@@ -24,6 +24,8 @@ from app.http.interactions import Call, Interaction
 from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, search_parameters
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_paging, parse_query
+from app.identity.errors import ValidationError
+from app.services import identity_feed
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
@@ -116,12 +118,27 @@ def create() -> Response:
     return written(run_write(_engine(), lambda uow: interactions.CREATE.run(uow, call)))
 
 
-def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "") -> Response:
-    """An update or patch of one Patient, by id or by criteria, with the request's body."""
+def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "",
+           feed: str | None = None) -> Response:
+    """An update or patch of one Patient, by id or by criteria, with the request's body;
+    ``feed``: the ITI-104 interaction it may be (see :func:`_feed_write`)."""
     call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
                 body=read_json_body(), if_match=request.headers.get("If-Match"),
                 network=ihe_audit.network())
-    return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
+    return written(_feed_write(interaction, call, feed))
+
+
+def _feed_write(interaction: Interaction, call: Call, feed: str | None) -> Any:
+    """Run a write; when it is refused and it is an ITI-104 message (``feed``, and the
+    feed's criteria), record the refusal's AuditEvent in a transaction of its own before
+    answering with the error."""
+    try:
+        return run_write(_engine(), lambda uow: interaction.run(uow, call))
+    except (DomainError, ValidationError):
+        if feed and identity_feed.feed_identifier(call.criteria) is not None:
+            run_write(_engine(), lambda uow: identity_feed.audit_refused(
+                uow, call.access, call.criteria, call.network, feed))
+        raise
 
 
 def _criteria_in_query() -> str | None:
@@ -136,7 +153,8 @@ def _criteria_in_query() -> str | None:
 @interactions.CONDITIONAL_UPDATE.declare()
 def conditional_update() -> Response:
     """``PUT Patient?criteria`` — also IHE PIXm ITI-104 (add, revise, resolve duplicate)."""
-    return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode())
+    return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode(),
+                  feed="update")
 
 
 @blp.route("/Patient", methods=["PATCH"])
@@ -160,7 +178,7 @@ def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
     call = Call(g.access, date.today(), criteria=request.query_string.decode(),
                 network=ihe_audit.network())
-    run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
+    _feed_write(interactions.CONDITIONAL_DELETE, call, "delete")
     return fhir_response(None, 204)
 
 

@@ -16,7 +16,9 @@ PDQm").
 
 Each message whose criteria are ITI-104's (``identifier=<system>|<value>``) writes an
 AuditEvent shaped as PIXm's Manager audit profiles say, in the write's transaction
-(:func:`app.services.audit_events.record_transaction`).
+(:func:`app.services.audit_events.record_transaction`) — a REST request's or a Bundle
+entry's — and a refused one an AuditEvent with outcome 4 in a transaction of its own
+(:func:`audit_refused`).
 
 Which identity domains a Source may change is :mod:`app.domain.source_domains`' rule,
 checked where every Patient write is (``app.services.patients``).
@@ -69,14 +71,23 @@ def feed_identifier(criteria: str) -> dict[str, str] | None:
     return {"system": system, "value": value} if bar and system and value else None
 
 
+def audit_refused(uow: UnitOfWork, access: Access, criteria: str,
+                  network: audit_events.Network | None, interaction: str) -> None:
+    """The AuditEvent of an ITI-104 message the Manager refused (outcome 4, minor failure),
+    for a transaction of its own: the refused write's rolled back with its audit.
+    ``interaction``: ``update`` (a PUT) or ``delete``."""
+    _audit(uow, access, criteria, network, interaction, None, outcome="4")
+
+
 def _audit(uow: UnitOfWork, access: Access, criteria: str,
-           network: audit_events.Network | None, interaction: str, data: str) -> None:
+           network: audit_events.Network | None, interaction: str, data: str | None,
+           outcome: str = "0") -> None:
     identifier = feed_identifier(criteria)
     if network is None or identifier is None:
         return
     audit_events.record_transaction(uow, access, audit_events.IheTransaction(
         "ITI-104", interaction, {"create": "C", "update": "U", "delete": "D"}[interaction],
-        network, patient_identifier=identifier, data=data))
+        network, patient_identifier=identifier, data=data), outcome)
 
 
 def _conditional_update(uow: UnitOfWork, criteria: str, body: Any, *, if_match: str | None,

@@ -34,10 +34,10 @@ def events(base: str, **params: str) -> list[dict[str, Any]]:
 
 
 def check_shape(event: dict[str, Any], transaction: str, interaction: str,
-                action: str) -> None:
+                action: str, outcome: str = "0") -> None:
     subtypes = {(s["system"], s["code"]) for s in event["subtype"]}
     assert subtypes == {(REST, interaction), (IHE, transaction)}
-    assert event["action"] == action and event["outcome"] == "0"
+    assert event["action"] == action and event["outcome"] == outcome
     assert event["type"]["code"] == "rest"
     client, server = event["agent"]
     assert client["type"]["coding"][0]["code"] == "110153" and client["requestor"] is True
@@ -62,6 +62,44 @@ def test_iti104_add_revise_remove(abase: str) -> None:
         check_shape(event, "ITI-104", interaction, event["action"])
         assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
         assert entity(event, "4")["what"] == {"reference": f"Patient/{added.json()['id']}"}
+
+
+def feed_events(base: str, value: str, **params: str) -> list[dict[str, Any]]:
+    """The ITI-104 AuditEvents about the identifier ``value``."""
+    return [e for e in events(base, subtype="ITI-104", **params)
+            if entity(e, "1")["what"]["identifier"]["value"] == value]
+
+
+def test_iti104_refused_messages_are_audited_with_outcome_4(abase: str) -> None:
+    value = fresh("IHERED")
+    url = f"{abase}/Patient?{criteria(RED, value)}"
+    invalid = {**patient(RED, value, "ALICE"), "gender": "nonsense"}
+    assert requests.put(url, json=invalid, headers=FHIR_JSON, timeout=30).status_code == 400
+    unknown_survivor = {**patient(RED, value, "ALICE"), "active": False, "link": [
+        {"other": {"reference": "Patient/no-such-survivor"}, "type": "replaced-by"}]}
+    refused = requests.put(url, json=unknown_survivor, headers=FHIR_JSON, timeout=30)
+    assert refused.status_code in (404, 409, 422), refused.text
+    assert requests.get(url.replace("Patient?", "Patient?_summary=count&"),
+                        timeout=30).json()["total"] == 0  # nothing stored
+    found = feed_events(abase, value, outcome="4")
+    assert len(found) == 2
+    for event in found:
+        check_shape(event, "ITI-104", "update", "U", outcome="4")
+        assert [e["role"]["code"] for e in event["entity"]] == ["1"]  # nothing written
+    assert feed_events(abase, value, outcome="0") == []
+
+
+def test_iti104_in_a_transaction_bundle_is_audited_like_a_request(abase: str) -> None:
+    value = fresh("IHERED")
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "resource": patient(RED, value, "ALICE"),
+        "request": {"method": "PUT", "url": f"Patient?{criteria(RED, value)}"}}]}
+    answer = requests.post(abase, json=bundle, headers=FHIR_JSON, timeout=30)
+    assert answer.status_code == 200, answer.text
+    location = answer.json()["entry"][0]["response"]["location"]
+    (event,) = feed_events(abase, value)
+    check_shape(event, "ITI-104", "create", "C")
+    assert location.startswith(entity(event, "4")["what"]["reference"])
 
 
 def test_iti83_query(abase: str) -> None:
