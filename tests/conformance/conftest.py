@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support import Database, migrate
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 FHIR_JSON = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
 
@@ -78,3 +80,12 @@ def fhir() -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers.update(FHIR_JSON)
         yield session
+
+
+@pytest.fixture()
+def own_database(tmp_path: Path) -> Iterator[Database]:
+    """A database of the test's own, its schema at the head revision."""
+    database = Database.fresh(tmp_path)
+    migrate(database, "head")
+    yield database
+    database.dispose()

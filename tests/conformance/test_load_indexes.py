@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,11 @@ from sqlalchemy import create_engine, text
 from app.adapters.patient_copy import DEFERRED_FOREIGN_KEYS, DEFERRED_INDEXES
 from tests.conformance.test_cli import cli
 from tests.conformance.test_load_resume import BATCH, LINES, kill_after_a_commit, lines
-from tests.support import Database, migrate, patient, unique_name
+from tests.support import Database, patient, unique_name
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="the COPY load and its index handling are PostgreSQL's")
-
-
-@pytest.fixture()
-def own_database(tmp_path: Path) -> Iterator[Database]:
-    database = Database.fresh(tmp_path)
-    migrate(database, "head")
-    yield database
-    database.dispose()
 
 
 def schema(database: Database) -> set[tuple[str, str]]:

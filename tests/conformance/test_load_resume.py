@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,11 @@ from app.adapters.tables import patient_identifier
 from app.domain.access import Access
 from app.services.bulk_load import BulkLoad, ProgressMoved
 from tests.conformance.test_cli import cli
-from tests.support import PNR_SYSTEM, ROOT, Database, make_pnr, migrate, patient, unique_name
+from tests.support import PNR_SYSTEM, ROOT, Database, make_pnr, patient, unique_name
 
 LINES = 2000
 BATCH = 100
 KILLS = 3
-
-
-@pytest.fixture()
-def own_database(tmp_path: Path) -> Iterator[Database]:
-    database = Database.fresh(tmp_path)
-    migrate(database, "head")
-    yield database
-    database.dispose()
 
 
 def lines(family: str) -> list[dict[str, Any]]:
