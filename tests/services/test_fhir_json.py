@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.subscription import Subscription
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from app.services.fhir_json import canonical_json
 from bench.swedish_population import generate
@@ -126,7 +127,10 @@ def test_the_same_json_as_the_library_for_a_synthetic_population():
         assert_same(person)
 
 
-_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+#: Text a FHIR string may hold: no control characters, and no whitespace but the space
+#: (a string of only U+00A0 breaks the pattern ``[ \r\n\t\S]+``).
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", include_characters=" ",
+                                       exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
                 min_size=1, max_size=12)
 _DATE = st.sampled_from(["1998", "1998-07", "1998-07-31", "2000-02-29"])
 _DATETIME = st.sampled_from(["2020", "2020-01", "2020-01-02", "2020-01-02T03:04:05Z",
@@ -176,4 +180,8 @@ def patients(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=300, deadline=None)
 @given(patients())
 def test_the_same_json_as_the_library_for_generated_patients(resource):
+    try:
+        Patient.model_validate(resource)
+    except ValidationError:
+        reject()  # only what the library accepts has a dump to compare with
     assert_same(resource)
