@@ -86,7 +86,9 @@ def _loopback_only(context: BrowserContext) -> BrowserContext:
 
 
 def new_page(browser: Browser, **options: Any) -> Page:
-    """A page in a fresh context (no cookies) that stays on loopback."""
+    """A page in a fresh context (no cookies) that stays on loopback; what an earlier
+    test's pages tried to reach is forgotten (each test answers for its own)."""
+    OFF_MACHINE.clear()
     context = _loopback_only(browser.new_context(locale="sv-SE", **options))
     page = context.new_page()
     page.set_default_timeout(15_000)
