@@ -70,31 +70,43 @@ def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
 
 #: The search indexes a first load builds once at its end instead of row by row (issue 16:
 #: with them and :data:`DEFERRED_FOREIGN_KEYS` in place PostgreSQL spends 0.34 ms of CPU
-#: per Patient, without them 0.13 plus 0.03 to build them afterwards). None serves the
-#: load itself, nor any rule: the primary keys, the unique index of active identifiers
-#: and the ``*_patient`` indexes (an update clears a record's old rows by them) stay.
+#: per Patient, without them 0.14 plus 0.04 to build them afterwards). What the load
+#: itself reads by stays: the primary keys, the unique index of active identifiers,
+#: ``ix_patient_identifier_value`` (each batch looks its identifiers up by value: without
+#: it every batch would scan the table, and a load would grow with the square of its
+#: size) and the ``*_patient`` indexes (an update clears a record's old rows by them).
 DEFERRED_INDEXES: tuple[Index, ...] = tuple(
     index for table in (patient, patient_history, patient_identifier, patient_string,
                         patient_token)
     for index in table.indexes
-    if not index.unique and not index.name.endswith("_patient"))  # type: ignore[union-attr]
+    if not index.unique and not index.name.endswith("_patient")  # type: ignore[union-attr]
+    and index.name != "ix_patient_identifier_value")
 #: The index tables whose foreign key to ``patient`` a first load adds back at its end:
 #: checked row by row, it costs ~30 look-ups per Patient. Nothing deletes ``patient``
 #: rows (a delete is logical), so the rows written meanwhile cannot lose their Patient.
 DEFERRED_FOREIGN_KEYS: tuple[Table, ...] = (patient_identifier, patient_string, patient_token)
+#: The tables whose indexes and keys a deferral changes, locked in this order.
+_DEFERRING_TABLES = "patient, patient_history, patient_identifier, patient_string, " \
+    "patient_token"
+#: One deferral or build of the search indexes at a time (two loads finishing together,
+#: or a load's end and ``db upgrade``, deadlocked on the foreign keys).
+_INDEX_LOCK = "SELECT pg_advisory_xact_lock(hashtext('sweid:search-indexes'))"
 
 
 def defer_search_indexes(conn: Connection) -> bool:
-    """For a first load — no Patient stored, or an earlier first load of which the search
-    indexes are still missing — drop :data:`DEFERRED_INDEXES` and
+    """For a first load — no Patient stored — drop :data:`DEFERRED_INDEXES` and
     :data:`DEFERRED_FOREIGN_KEYS` until :func:`restore_search_indexes`. Whether it did."""
-    if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM patient)").scalar() and \
-            not missing_search_indexes(conn):
-        return False
+    stored = "SELECT EXISTS (SELECT 1 FROM patient)"
+    if conn.exec_driver_sql(stored).scalar():
+        return False  # an incremental load: no lock taken, a live server never waits
+    conn.exec_driver_sql(_INDEX_LOCK)
+    conn.exec_driver_sql(f"LOCK TABLE {_DEFERRING_TABLES} IN ACCESS EXCLUSIVE MODE")
+    if conn.exec_driver_sql(stored).scalar():
+        return False  # a Patient came meanwhile
     for index in DEFERRED_INDEXES:
-        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
     for table, name in _foreign_keys(conn):
-        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {_quoted(name)}")
     return True
 
 
@@ -110,11 +122,15 @@ def missing_search_indexes(conn: Connection) -> list[str]:
 
 def restore_search_indexes(conn: Connection) -> list[str]:
     """Build what :func:`defer_search_indexes` dropped and is still missing, as the
-    migrations define it (each index sorted once, in memory up to 256 MB); what it built."""
+    migrations define it (each index sorted once, in memory up to at least 256 MB); what it
+    built."""
+    conn.exec_driver_sql(_INDEX_LOCK)
     missing = missing_search_indexes(conn)
     if not missing:
         return []
-    conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    conn.exec_driver_sql(
+        "SELECT set_config('maintenance_work_mem', '256MB', true) WHERE "
+        "pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')")
     for index in DEFERRED_INDEXES:
         if index.name in missing:
             index.create(conn)
@@ -124,6 +140,11 @@ def restore_search_indexes(conn: Connection) -> list[str]:
             for constraint in table.foreign_key_constraints:
                 conn.execute(AddConstraint(constraint))
     return missing
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier as a quoted one."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _foreign_keys(conn: Connection) -> list[tuple[str, str]]:

@@ -58,6 +58,7 @@ from app.adapters.patient_copy import (
     copy_in,
     defer_search_indexes,
     encode,
+    missing_search_indexes,
     restore_search_indexes,
 )
 from app.adapters.patient_repository import patient_rows
@@ -148,7 +149,9 @@ class CopyLoad(BulkLoad):
         """As :meth:`BulkLoad.batches`; the workers prepare a few batches ahead."""
         positions = iter(range(start, len(self.resources), size))
         with self.engine.begin() as conn:
-            self.deferred = defer_search_indexes(conn)
+            # A first load defers them; one resuming a stopped first load finds them
+            # still missing (and builds them at its end, as any load would).
+            self.deferred = defer_search_indexes(conn) or bool(missing_search_indexes(conn))
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers) as pool:
             ahead: deque[tuple[int, AsyncResult[list[Prepared]]]] = deque()

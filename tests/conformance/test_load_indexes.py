@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.adapters.patient_copy import DEFERRED_FOREIGN_KEYS, DEFERRED_INDEXES
+from app.adapters.patient_copy import (
+    DEFERRED_FOREIGN_KEYS,
+    DEFERRED_INDEXES,
+    defer_search_indexes,
+    restore_search_indexes,
+)
 from tests.conformance.test_cli import cli
 from tests.conformance.test_load_resume import BATCH, LINES, kill_after_a_commit, lines
 from tests.support import Database, patient, unique_name
@@ -98,3 +104,23 @@ def test_an_incremental_load_keeps_every_index(own_database, tmp_path):
     finally:
         engine.dispose()
     assert schema(own_database) == migrated
+
+
+def test_two_builds_at_once_build_once_and_neither_fails(own_database):
+    """Two first loads finishing together (or a load's end and db upgrade) take turns."""
+    migrated = schema(own_database)
+    engine = create_engine(own_database.url)
+    try:
+        with engine.begin() as conn:
+            assert defer_search_indexes(conn)
+        with ThreadPoolExecutor(2) as pool:
+            built = list(pool.map(lambda _: _restore(engine), range(2)))
+    finally:
+        engine.dispose()
+    assert sorted(map(bool, built)) == [False, True]
+    assert schema(own_database) == migrated
+
+
+def _restore(engine) -> list[str]:
+    with engine.begin() as conn:
+        return restore_search_indexes(conn)
