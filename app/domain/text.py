@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from typing import Any
 
 #: FHIR R4 datatypes, string: "SHALL NOT contain Unicode character points below 32, except
@@ -17,7 +18,26 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1 << 16)
+#: Strings remembered by :func:`remembered`: how many, and the longest remembered.
+REMEMBERED_STRINGS = 1 << 16
+REMEMBERED_LENGTH = 64
+
+
+def remembered(function: Callable[[str], str]) -> Callable[[str], str]:
+    """``function`` (pure, of one string) with its results for short strings remembered:
+    names and places repeat across a population. A long one is computed every time, so
+    that nobody can pin megabytes of text in a worker's memory through a request."""
+    cached = lru_cache(maxsize=REMEMBERED_STRINGS)(function)
+
+    @wraps(function)
+    def either(value: str) -> str:
+        return cached(value) if len(value) <= REMEMBERED_LENGTH else function(value)
+
+    either.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    return either
+
+
+@remembered
 def fold(value: str) -> str:
     """Lower-case ``value`` and strip diacritics, keeping letters, digits and spacing.
 

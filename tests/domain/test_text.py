@@ -3,12 +3,19 @@ percent-encoded query strings alike."""
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.text import has_control_characters, has_encoded_control_characters
+from app.domain.matching.normalise import spelling_key
+from app.domain.text import (
+    REMEMBERED_LENGTH,
+    fold,
+    has_control_characters,
+    has_encoded_control_characters,
+)
 
 
 def _forbidden(text: str) -> bool:
@@ -32,3 +39,18 @@ def test_an_encoded_query_is_refused_exactly_when_its_values_would_be(key: str,
 
 def test_keys_count_too() -> None:
     assert has_control_characters({"fam\x07ily": "x"})
+
+
+def test_only_short_strings_are_remembered():
+    """Long text is computed each time: a request cannot pin it in a worker's memory."""
+    for function in (fold, spelling_key):
+        before = function.cache_info().currsize
+        long = "x" * (REMEMBERED_LENGTH + 1) + unique_word()
+        assert function(long) == function(long)
+        assert function.cache_info().currsize == before
+        function(unique_word())
+        assert function.cache_info().currsize == before + 1
+
+
+def unique_word() -> str:
+    return "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex)

@@ -10,9 +10,8 @@ nickname table (Kalle→Karl, Pelle→Per, Lasse→Lars …).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from app.domain.text import fold
+from app.domain.text import fold, remembered
 
 _NON_LETTER = re.compile(r"[^a-z\s-]")
 _SPLIT = re.compile(r"[\s-]+")
@@ -86,7 +85,7 @@ def name_tokens(value: str | None) -> tuple[str, ...]:
     return tuple(token for token in _SPLIT.split(cleaned) if token)
 
 
-@lru_cache(maxsize=1 << 16)
+@remembered
 def spelling_key(token: str) -> str:
     """A folded token with the common spelling variants rewritten (``"Carl"`` → ``"karl"``).
     Remembered: names repeat, and the 18 rewrites cost more than every other step of
