@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,7 @@ from app.services import identity_feed
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
+log = logging.getLogger(__name__)
 blp = Blueprint("patient", __name__, url_prefix="/fhir", description="Patient interactions")
 #: A write answers with the Patient, or with an OperationOutcome for
 #: ``Prefer: return=OperationOutcome`` (no body for ``return=minimal``).
@@ -121,24 +123,31 @@ def create() -> Response:
 def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "",
            feed: str | None = None) -> Response:
     """An update or patch of one Patient, by id or by criteria, with the request's body;
-    ``feed``: the ITI-104 interaction it may be (see :func:`_feed_write`)."""
-    call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
-                body=read_json_body(), if_match=request.headers.get("If-Match"),
-                network=ihe_audit.network())
-    return written(_feed_write(interaction, call, feed))
-
-
-def _feed_write(interaction: Interaction, call: Call, feed: str | None) -> Any:
-    """Run a write; when it is refused and it is an ITI-104 message (``feed``, and the
-    feed's criteria), record the refusal's AuditEvent in a transaction of its own before
-    answering with the error."""
+    ``feed``: the ITI-104 interaction it may be — when such a message is refused (its body
+    unreadable too), the refusal's AuditEvent (:func:`_audit_refused`) is recorded before
+    the error is answered."""
     try:
-        return run_write(_engine(), lambda uow: interaction.run(uow, call))
+        call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
+                    body=read_json_body(), if_match=request.headers.get("If-Match"),
+                    network=ihe_audit.network())
+        return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
     except (DomainError, ValidationError):
-        if feed and identity_feed.feed_identifier(call.criteria) is not None:
-            run_write(_engine(), lambda uow: identity_feed.audit_refused(
-                uow, call.access, call.criteria, call.network, feed))
+        _audit_refused(feed, criteria)
         raise
+
+
+def _audit_refused(feed: str | None, criteria: str) -> None:
+    """The AuditEvent of a refused ITI-104 message (``feed`` set and the criteria ITI-104's),
+    in a write of its own; a failure to record it is logged and never replaces the answer
+    the message gets."""
+    if not feed or identity_feed.feed_identifier(criteria) is None:
+        return
+    access, network = g.access, ihe_audit.network()
+    try:
+        run_write(_engine(), lambda uow: identity_feed.audit_refused(
+            uow, access, criteria, network, feed))
+    except Exception:
+        log.exception("ITI-104: the AuditEvent of a refused message could not be recorded")
 
 
 def _criteria_in_query() -> str | None:
@@ -178,7 +187,11 @@ def conditional_delete() -> Response:
     """``DELETE Patient?criteria``."""
     call = Call(g.access, date.today(), criteria=request.query_string.decode(),
                 network=ihe_audit.network())
-    _feed_write(interactions.CONDITIONAL_DELETE, call, "delete")
+    try:
+        run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
+    except (DomainError, ValidationError):
+        _audit_refused("delete", call.criteria)
+        raise
     return fhir_response(None, 204)
 
 

@@ -79,10 +79,13 @@ def test_iti104_refused_messages_are_audited_with_outcome_4(abase: str) -> None:
         {"other": {"reference": "Patient/no-such-survivor"}, "type": "replaced-by"}]}
     refused = requests.put(url, json=unknown_survivor, headers=FHIR_JSON, timeout=30)
     assert refused.status_code in (404, 409, 422), refused.text
+    unreadable = requests.put(url, data=b'{"resourceType": "Patient", ', headers=FHIR_JSON,
+                              timeout=30)
+    assert unreadable.status_code == 400
     assert requests.get(url.replace("Patient?", "Patient?_summary=count&"),
                         timeout=30).json()["total"] == 0  # nothing stored
     found = feed_events(abase, value, outcome="4")
-    assert len(found) == 2
+    assert len(found) == 3
     for event in found:
         check_shape(event, "ITI-104", "update", "U", outcome="4")
         assert [e["role"]["code"] for e in event["entity"]] == ["1"]  # nothing written
