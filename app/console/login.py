@@ -29,8 +29,8 @@ from app.http.auth import CONSOLE_SESSION_KEY, public
 
 bp = Blueprint("console_login", __name__, url_prefix="/console")
 NEXT_KEY = "console_next"
-#: The provider's ID token of the signed-in user, sent back as ``id_token_hint`` at logout.
-ID_TOKEN_KEY = "console_id_token"
+#: Seconds any call to the OpenID provider may take (metadata, token, userinfo).
+PROVIDER_TIMEOUT_SECONDS = 10
 
 
 def scopes_for(roles: Any, role_scopes: tuple[tuple[str, str], ...]) -> str:
@@ -59,7 +59,10 @@ def register(app: Flask, settings: Settings) -> None:
         client_secret=settings.oidc_client_secret,
         server_metadata_url=settings.oidc_issuer.rstrip("/")
         + "/.well-known/openid-configuration",
-        client_kwargs={"scope": "openid profile roles", "code_challenge_method": "S256"},
+        # Every call to the provider is bounded: a hung provider must not hold a worker
+        # (and a logout) until the request watchdog kills it.
+        client_kwargs={"scope": "openid profile roles", "code_challenge_method": "S256",
+                       "default_timeout": PROVIDER_TIMEOUT_SECONDS},
     )
     app.config["CONSOLE_OIDC"] = True
     app.register_blueprint(bp)
@@ -101,7 +104,6 @@ def callback() -> Any:
                                status=401), 401
     settings: Settings = current_app.config["SETTINGS"]
     session.pop(CONSOLE_SESSION_KEY, None)
-    session[ID_TOKEN_KEY] = token.get("id_token")
     session[CONSOLE_SESSION_KEY] = {
         "sub": str(claims["sub"]),
         "name": str(claims.get("name") or claims["sub"])[:200],
@@ -113,15 +115,14 @@ def callback() -> Any:
 @bp.route("/logga-ut", methods=["POST"])
 @public
 def logout() -> Any:
-    """Forget the signed-in user (a POST with the CSRF token, like every form), then end
-    the session at the provider too when it offers RP-initiated logout (OpenID Connect
-    RP-Initiated Logout 1.0): on a shared workstation the next person to press "log in"
-    would otherwise be signed in as the previous one without a password."""
+    """Forget the signed-in user (a POST with the CSRF token, like every form), then send
+    the browser to end the session at the provider too when it offers RP-initiated logout
+    (OpenID Connect RP-Initiated Logout 1.0): on a shared workstation the next person to
+    press "log in" would otherwise be signed in as the previous one without a password."""
     from flask_wtf.csrf import CSRFProtect
 
     csrf: CSRFProtect = current_app.extensions["csrf"]
     csrf.protect()
-    id_token = session.get(ID_TOKEN_KEY)
     session.clear()
     try:
         end_session = _client().load_server_metadata().get("end_session_endpoint")
@@ -129,10 +130,10 @@ def logout() -> Any:
         end_session = None
     if not end_session:
         return render_template("logged_out.html", at_provider=False)
+    # The client, not the ID token, names who asks (the spec allows either): the session
+    # cookie is signed, not encrypted, and a provider's ID token may carry personal data.
     params = {"client_id": _client().client_id,
               "post_logout_redirect_uri": url_for("console_login.logged_out", _external=True)}
-    if id_token:
-        params["id_token_hint"] = id_token
     return redirect(f"{end_session}{'&' if '?' in end_session else '?'}{urlencode(params)}")
 
 

@@ -134,8 +134,8 @@ def test_logout_and_the_session_never_opens_the_api(fresh: Page, server: Server)
     fresh.wait_for_url(f"{root_of(server)}/console/utloggad")
     OFF_MACHINE.clear()  # the provider's own page imports a web font (blocked)
     expect(fresh.get_by_role("heading", level=1)).to_have_text("Du är utloggad")
-    expect(fresh.locator("main")).to_contain_text("inloggningen hos identitetsleverantören "
-                                                  "är avslutad")
+    expect(fresh.locator("main")).to_contain_text("hos identitetsleverantören för att logga "
+                                                  "ut där också")
     assert_accessible(fresh)
     after = fresh.request.get(f"{root_of(server)}/console/", max_redirects=0)
     assert after.status == 302
