@@ -44,14 +44,16 @@ def loaded_cleanly(done) -> None:
 
 def varied(family: str) -> list[dict[str, Any]]:
     """Patients with what the index rows come from: every identity kind, names with
-    diacritics, addresses, telecom, a protected person, an inactive one, one without a
-    birth date, one with an id of its own."""
+    diacritics, addresses (one with the characters COPY escapes), telecom, a protected
+    person, an inactive one, one without a birth date, one with an id of its own."""
     return [
         patient(family, given="Åsa", pnr=make_pnr(female=True),
                 telecom=[{"system": "phone", "value": "070-123 45 67", "use": "mobile"},
                          {"system": "email", "value": "Asa.X@Example.org"}],
                 address=[{"line": ["Storgatan 1 lgh 1102"], "postalCode": "41301",
-                          "city": "Göteborg"}]),
+                          "city": "Göteborg",
+                          # what COPY's text format escapes: backslash, tab, line breaks
+                          "text": "Storgatan 1\\B\tlgh 1102\r\n41301 Göteborg"}]),
         patient(family, given="Erik Olof", gender="male",
                 identifier=[{"system": SNR_SYSTEM, "value": make_pnr(snr=True)}]),
         patient(family, given="Lisa", identifier=[{"system": LRID_SYSTEM,
