@@ -13,6 +13,9 @@ from app.identity import lrid_vgr, nrid
 from app.logs import protect_command_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from mmap import mmap
+
     from app.domain.matching import Model
 
 
@@ -240,37 +243,51 @@ def profiles(check: bool) -> None:
         click.echo(f"wrote fhir_profiles/{name}")
 
 
-def _read_resources(path: str, *, parse_lines: bool = True) -> tuple[list[Any], bytes]:
+def _read_resources(path: str, *,
+                    parse_lines: bool = True) -> tuple[Sequence[Any], bytes | mmap]:
     """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines; and
-    the file's bytes. ``parse_lines=False``: NDJSON lines stay bytes (the COPY load's
-    workers parse them)."""
+    the file's content (for the job's hash). ``parse_lines=False``: NDJSON lines stay bytes,
+    read from the file as they are wanted (the COPY load's workers parse them)."""
     import json
 
-    with open(path, "rb") as handle:
-        content = handle.read()
-    text = content.decode("utf-8")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+    from app.adapters.ndjson_file import NdjsonLines
+
+    lines = NdjsonLines(path)
+    # One JSON document (a Bundle, a resource) unless its first line is one on its own and
+    # more lines follow: then the whole could not parse, and the file is NDJSON.
+    if lines and lines[0].lstrip().startswith(b"{") and (
+            len(lines) == 1 or not _is_json(lines[0])):
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError:
-            document = None  # several lines: NDJSON
+            document = json.loads(lines.content[:])
+        except ValueError:
+            document = None  # not one document: NDJSON (a broken line is refused)
         if isinstance(document, dict):
             if document.get("resourceType") == "Bundle":
                 return [entry["resource"] for entry in document.get("entry", [])
                         if isinstance(entry, dict)
-                        and isinstance(entry.get("resource"), dict)], content
-            return [document], content
+                        and isinstance(entry.get("resource"), dict)], lines.content
+            return [document], lines.content
     if not parse_lines:
-        return [line for line in content.splitlines() if line.strip()], content
+        return lines, lines.content
     resources = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                resources.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise click.ClickException(f"{path}:{number}: not a JSON line") from None
-    return resources, content
+    for at, line in enumerate(lines):
+        try:
+            resources.append(json.loads(line))
+        except ValueError:
+            raise click.ClickException(
+                f"{path}:{lines.line_number(at)}: not a JSON line") from None
+    return resources, lines.content
+
+
+def _is_json(line: bytes) -> bool:
+    """Whether ``line`` is a JSON text."""
+    import json
+
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 @main.command()

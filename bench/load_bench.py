@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,20 +66,48 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def load(url: str, source: Path, extra: list[str]) -> tuple[float, float, str]:
+@dataclass
+class Memory:
+    """Peak memory of the loading process, sampled from ``/proc`` while it runs: its own
+    (anonymous) memory, and the pages of the source file it has mapped (the kernel's cache,
+    given back when memory is wanted elsewhere)."""
+
+    anonymous_kib: int = 0
+    file_kib: int = 0
+
+    def sample(self, pid: int) -> None:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return  # it has just ended
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        kib = {key: int(fields.get(key, "0 kB").split()[0]) for key in ("RssAnon", "RssFile")}
+        self.anonymous_kib = max(self.anonymous_kib, kib["RssAnon"])
+        self.file_kib = max(self.file_kib, kib["RssFile"])
+
+
+def load(url: str, source: Path, extra: list[str]) -> tuple[float, float, str, Memory]:
     """Run ``python -m app load``: wall seconds, CPU seconds of the loader and its workers,
-    its summary line."""
+    its summary line, the loading process's peak memory."""
     env = {**os.environ, "DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     cpu = children_cpu()
+    memory = Memory()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "app", "load", str(source), *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"load failed: {done.stdout}\n{done.stderr[-2000:]}")
-    return seconds, children_cpu() - cpu, done.stdout.strip()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen([sys.executable, "-m", "app", "load", str(source), *extra],
+                                   cwd=ROOT, env=env, stdout=out, stderr=err)
+        while process.poll() is None:
+            memory.sample(process.pid)
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"load failed: {stdout}\n{stderr[-2000:]}")
+    return seconds, children_cpu() - cpu, stdout.strip(), memory
 
 
 def raw_copy(url: str, lines: list[bytes]) -> float:
@@ -119,12 +148,13 @@ def run(size: int, seed: int, extra: list[str], *, keep: bool = False) -> dict[s
         lines = population(size, seed)
         source = Path(tmp) / "population.ndjson"
         source.write_bytes(b"\n".join(lines) + b"\n")
+        source_bytes = source.stat().st_size
         database = Database.fresh(Path(tmp))
         if not database.is_postgres:
             raise SystemExit("set DATABASE_URL to a PostgreSQL server")
         try:
             load_average = os.getloadavg()[0]
-            seconds, cpu, summary = load(database.url, source, extra)
+            seconds, cpu, summary, memory = load(database.url, source, extra)
             copy_seconds = raw_copy(database.url, lines)
             found = checks(database.url)
         finally:
@@ -140,6 +170,9 @@ def run(size: int, seed: int, extra: list[str], *, keep: bool = False) -> dict[s
         "raw_copy_lines_per_second": round(size / copy_seconds),
         "ratio_to_raw_copy": round(copy_seconds / seconds, 4),
         "loader_cpu_ms_per_patient": round(1000 * cpu / size, 3),
+        "loader_peak_anonymous_mib": round(memory.anonymous_kib / 1024),
+        "loader_peak_mapped_file_mib": round(memory.file_kib / 1024),
+        "source_mib": round(source_bytes / 2**20),
         "load_average_before": round(load_average, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(), "summary": summary, **found,
@@ -163,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         print(f"{size:>9,} Patients: load {result['patients_per_second']:,}/s "
               f"({result['load_seconds']} s, {result['loader_cpu_ms_per_patient']} ms loader "
-              f"CPU each), raw COPY {result['raw_copy_lines_per_second']:,}/s, ratio "
+              f"CPU each; loading process {result['loader_peak_anonymous_mib']} MiB + "
+              f"{result['loader_peak_mapped_file_mib']} MiB of the "
+              f"{result['source_mib']} MiB file mapped), raw COPY "
+              f"{result['raw_copy_lines_per_second']:,}/s, ratio "
               f"{result['ratio_to_raw_copy']}, load average {result['load_average_before']}"
               f"→{result['load_average_after']}", flush=True)
     write_results("load_bench", results)

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from mmap import mmap
 from typing import Any
 
 from sqlalchemy import Engine
@@ -41,7 +42,7 @@ OUTCOMES = ("created", "updated", "refused", "skipped")
 MAX_JOB_NAME = 196
 
 
-def job_key(content: bytes, name: str | None = None) -> str:
+def job_key(content: bytes | mmap, name: str | None = None) -> str:
     """The job of a source: ``job:<name>`` when named, else the SHA-256 of its bytes (the
     same file resumes wherever it lies; a changed file is a new job)."""
     if name:

@@ -116,6 +116,58 @@ def test_load_a_bundle_then_the_patients_are_searchable(database, server, base, 
     assert found["total"] == 5
 
 
+def _shaped(shape: str, resources: list[dict]) -> bytes:
+    """``resources`` written as a file of ``shape``."""
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": resource} for resource in resources]}
+    if shape == "bundle on one line":
+        return json.dumps(bundle).encode()
+    if shape == "bundle indented":
+        return json.dumps(bundle, indent=2, ensure_ascii=False).encode()
+    if shape == "one resource indented":
+        return json.dumps(resources[0], indent=2).encode()
+    lines = [json.dumps(resource, ensure_ascii=False).encode() for resource in resources]
+    if shape == "ndjson, CRLF, blank lines, no final break":
+        return b"  \r\n" + b"\r\n\r\n".join(lines)
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize("shape", ["bundle on one line", "bundle indented",
+                                   "one resource indented", "ndjson",
+                                   "ndjson, CRLF, blank lines, no final break"])
+def test_load_reads_each_shape_of_file(database, server, base, fhir, tmp_path, shape):
+    """A Bundle or a resource (on one line or indented) and NDJSON (any line breaks, blank
+    lines) load the same Patients."""
+    family = unique_name("Formen")
+    resources = [patient(family, pnr=make_pnr(), given=f"Åsa{i}") for i in range(3)]
+    source = tmp_path / "source"
+    source.write_bytes(_shaped(shape, resources))
+    done = cli(database, "load", str(source))
+    assert done.returncode == 0, done.stderr
+    expected = 1 if shape == "one resource indented" else 3
+    assert f"created {expected}, updated 0, refused 0" in done.stdout
+    found = fhir.get(f"{base}/Patient", params={"family": family, "_total": "accurate"}).json()
+    assert found["total"] == expected
+
+
+def test_a_line_that_is_not_utf8_is_refused_by_its_number(database, server, tmp_path):
+    """Bytes that are not UTF-8 make their line not JSON: refused with its position (the
+    COPY load goes on after it; the load one statement at a time stops before it starts)."""
+    family = unique_name("Kodad")
+    lines = [json.dumps(patient(family, pnr=make_pnr(), given=f"N{i}")).encode()
+             for i in range(2)]
+    source = tmp_path / "latin1.ndjson"
+    source.write_bytes(lines[0] + b"\n\n" + b'{"resourceType":"Patient","name":[{"family":'
+                       b'"Str\xf6m"}]}\n' + lines[1] + b"\n")
+    done = cli(database, "load", str(source))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    if not database.is_postgres:
+        assert f"{source}:3: not a JSON line" in done.stderr
+    else:
+        assert "resource 2: not a JSON line" in done.stderr
+        assert "created 2, updated 0, refused 1" in done.stdout
+
+
 def test_load_resumes_from_an_earlier_versions_checkpoint_and_reports_refused_lines(
         database, server, base, fhir, tmp_path):
     """A checkpoint file of an earlier version is read once (the job has no progress yet),
