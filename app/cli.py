@@ -246,11 +246,12 @@ def profiles(check: bool) -> None:
 def _read_resources(path: str, *,
                     parse_lines: bool = True) -> tuple[Sequence[Any], bytes | mmap]:
     """The resources of a Bundle (``entry.resource``), one resource, or NDJSON lines; and
-    the file's content (for the job's hash). ``parse_lines=False``: NDJSON lines stay bytes,
-    read from the file as they are wanted (the COPY load's workers parse them)."""
+    the file's content (for the job's hash). NDJSON lines are read from the file as they
+    are wanted: parsed (``parse_lines``: each line checked first), or as bytes (the COPY
+    load's workers parse them)."""
     import json
 
-    from app.adapters.ndjson_file import NdjsonLines
+    from app.adapters.ndjson_file import NdjsonLines, ParsedLines
 
     lines = NdjsonLines(path)
     # One JSON document (a Bundle, a resource) unless its first line is one on its own and
@@ -269,14 +270,10 @@ def _read_resources(path: str, *,
             return [document], lines.content
     if not parse_lines:
         return lines, lines.content
-    resources = []
-    for at, line in enumerate(lines):
-        try:
-            resources.append(json.loads(line))
-        except ValueError:
-            raise click.ClickException(
-                f"{path}:{lines.line_number(at)}: not a JSON line") from None
-    return resources, lines.content
+    for at, line in enumerate(lines):  # every line before the first is written
+        if not _is_json(line):
+            raise click.ClickException(f"{path}:{lines.line_number(at)}: not a JSON line")
+    return ParsedLines(lines), lines.content
 
 
 def _is_json(line: bytes) -> bool:

@@ -9,11 +9,12 @@ drops the pages when memory is wanted elsewhere.
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 from array import array
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
 #: Lines are separated by ``\n`` (an ``\r`` before it is JSON whitespace, kept in the line).
 _NEWLINE = b"\n"
@@ -66,3 +67,26 @@ class NdjsonLines(Sequence[bytes]):
     def line_number(self, at: int) -> int:
         """The line of the file (from 1, blank lines counted) that line ``at`` is."""
         return self.content[:self._starts[at]].count(_NEWLINE) + 1
+
+
+class ParsedLines(Sequence[Any]):
+    """The lines of :class:`NdjsonLines`, each parsed as JSON when it is read (the load one
+    statement at a time, which checks every line before it starts and then reads them
+    batch by batch: the parsed file is never held whole)."""
+
+    def __init__(self, lines: NdjsonLines) -> None:
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, at: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[Any]: ...
+
+    def __getitem__(self, at: int | slice) -> Any:
+        if isinstance(at, slice):
+            return [json.loads(line) for line in self.lines[at]]
+        return json.loads(self.lines[at])

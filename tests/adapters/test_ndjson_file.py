@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.adapters.ndjson_file import NdjsonLines
+from app.adapters.ndjson_file import NdjsonLines, ParsedLines
 
 #: Line content: JSON-ish text, blanks, and whitespace-only lines (no line break inside).
 _LINE = st.one_of(
@@ -54,3 +54,10 @@ def test_a_position_past_the_end_is_an_index_error(tmp_path):
     found = lines_of(tmp_path, b'{"a":1}\n')
     with pytest.raises(IndexError):
         found[1]
+
+
+def test_parsed_lines_are_parsed_when_read(tmp_path):
+    found = ParsedLines(lines_of(tmp_path, b'{"a":1}\n\n[2]\r\n"x"'))
+    assert len(found) == 3
+    assert found[0] == {"a": 1} and found[1:] == [[2], "x"]
+    assert found[0] is not found[0]  # each read is its own: nothing parsed is kept
