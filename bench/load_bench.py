@@ -69,8 +69,9 @@ def children_cpu() -> float:
 @dataclass
 class Memory:
     """Peak memory of the loading process, sampled from ``/proc`` while it runs: its own
-    (anonymous) memory, and the pages of the source file it has mapped (the kernel's cache,
-    given back when memory is wanted elsewhere)."""
+    (anonymous) memory, and its file-backed pages — the interpreter's libraries and the
+    pages of the source file it has mapped (the kernel's cache, given back when memory is
+    wanted elsewhere)."""
 
     anonymous_kib: int = 0
     file_kib: int = 0
@@ -171,7 +172,7 @@ def run(size: int, seed: int, extra: list[str], *, keep: bool = False) -> dict[s
         "ratio_to_raw_copy": round(copy_seconds / seconds, 4),
         "loader_cpu_ms_per_patient": round(1000 * cpu / size, 3),
         "loader_peak_anonymous_mib": round(memory.anonymous_kib / 1024),
-        "loader_peak_mapped_file_mib": round(memory.file_kib / 1024),
+        "loader_peak_file_backed_mib": round(memory.file_kib / 1024),
         "source_mib": round(source_bytes / 2**20),
         "load_average_before": round(load_average, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
@@ -197,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{size:>9,} Patients: load {result['patients_per_second']:,}/s "
               f"({result['load_seconds']} s, {result['loader_cpu_ms_per_patient']} ms loader "
               f"CPU each; loading process {result['loader_peak_anonymous_mib']} MiB + "
-              f"{result['loader_peak_mapped_file_mib']} MiB of the "
-              f"{result['source_mib']} MiB file mapped), raw COPY "
+              f"{result['loader_peak_file_backed_mib']} MiB file-backed (libraries, the "
+              f"{result['source_mib']} MiB source)), raw COPY "
               f"{result['raw_copy_lines_per_second']:,}/s, ratio "
               f"{result['ratio_to_raw_copy']}, load average {result['load_average_before']}"
               f"→{result['load_average_after']}", flush=True)
