@@ -126,10 +126,14 @@ def defer_search_indexes(conn: Connection) -> bool:
 
 
 def missing_search_indexes(conn: Connection) -> list[str]:
-    """The deferred indexes and foreign keys the database lacks (empty: none)."""
-    present = set(conn.exec_driver_sql(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()").scalars())
-    keyed = {table for table, _name in _foreign_keys(conn)}
+    """The deferred indexes and foreign keys the database lacks (empty: none). One catalog
+    query: readiness (:mod:`app.services.health`) asks it on every probe."""
+    indexes, keyed_tables = conn.exec_driver_sql(
+        "SELECT ARRAY(SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()), "
+        "ARRAY(SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+        "AND conrelid::regclass::text = ANY(%(tables)s))",
+        {"tables": [table.name for table in DEFERRED_FOREIGN_KEYS]}).one()
+    present, keyed = set(indexes), set(keyed_tables)
     return ([str(index.name) for index in DEFERRED_INDEXES if index.name not in present]
             + [f"{table.name} → patient" for table in DEFERRED_FOREIGN_KEYS
                if table.name not in keyed])
