@@ -8,7 +8,10 @@ that is what probes and monitoring tools read. README, "Health probes".
 - ``/healthz`` (liveness) checks nothing but that the process answers, so that an
   orchestrator restarts a server that hangs, never one whose database is down.
 - ``/readyz`` (readiness) is 503 until the database answers and its schema is at the head
-  revision of ``app/migrations`` (:mod:`app.services.health`): one small query.
+  revision of ``app/migrations`` (:mod:`app.services.health`): one small query. On
+  PostgreSQL a second one looks for the search indexes a first bulk load defers: missing,
+  the answer stays 200 (searches are right, only slow) with status ``warn``, which the
+  draft defines as "healthy, with some concerns", and its ``output`` says what to run.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def healthz() -> Response:
 
 @blp.route("/readyz", methods=["GET"])
 @blp.doc(summary="Readiness: database reachable and its schema current",
-         **_doc({200: "Ready", 503: "Not ready; output says why"}))
+         **_doc({200: "Ready (status warn: search indexes missing, output says what to run)",
+                 503: "Not ready; output says why"}))
 @public
 def readyz() -> Response:
     """Readiness."""
@@ -61,7 +65,13 @@ def readyz() -> Response:
     if found.reachable:
         checks["database:schema"] = [{"status": status,
                                       "observedValue": ", ".join(found.revisions)}]
+    if found.missing_indexes is not None:
+        checks["database:searchIndexes"] = [
+            {"status": "warn", "observedValue": ", ".join(found.missing_indexes),
+             "output": found.warning} if found.missing_indexes else {"status": "pass"}]
+    if found.warning:
+        status = "warn"
     body: dict[str, Any] = {"status": status, "checks": checks}
-    if found.problem:
-        body["output"] = found.problem
+    if found.problem or found.warning:
+        body["output"] = found.problem or found.warning
     return _health(body, 200 if found.ready else 503)

@@ -209,7 +209,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "output": _STRING,
         "checks": {"type": "object", "additionalProperties": _array(_object({
             "status": {"type": "string", "enum": ["pass", "fail", "warn"]},
-            "observedValue": _STRING}))}},
+            "observedValue": _STRING, "output": _STRING}))}},
         required=["status"], description="draft-inadarei-api-health-check "
                                          "(application/health+json): /healthz and /readyz"),
     "BulkDataManifest": _object({

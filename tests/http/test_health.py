@@ -1,10 +1,14 @@
 """``/healthz`` and ``/readyz`` through running servers with authentication on (README,
 "Health probes"): no token needed; readiness is 503 with the reason while the database
-cannot be reached or its schema is not the head revision of app/migrations; nothing of it is
-logged as an error."""
+cannot be reached or its schema is not the head revision of app/migrations, and on
+PostgreSQL a 200 with a warning while the search indexes a first bulk load defers are
+missing; nothing of it is logged as an error."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +19,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.adapters.migrate import head_revisions
-from tests.support import Database, Server
+from app.adapters.patient_copy import (
+    DEFERRED_FOREIGN_KEYS,
+    DEFERRED_INDEXES,
+    defer_search_indexes,
+)
+from tests.support import ROOT, Database, Server, migrate
 
 AUTH_ENV = {"JWT_HS256_SECRET": "health-secret-" + "x" * 40}
 HEALTH_JSON = "application/health+json"
@@ -80,7 +89,10 @@ def test_readyz_passes_without_a_token_when_the_schema_is_current(probed):
     assert status == 200, body
     assert body == {"status": "pass", "checks": {
         "database:reachable": [{"status": "pass"}],
-        "database:schema": [{"status": "pass", "observedValue": ", ".join(head_revisions())}]}}
+        "database:schema": [{"status": "pass", "observedValue": ", ".join(head_revisions())}],
+        # SQLite defers no index: nothing to check there
+        **({"database:searchIndexes": [{"status": "pass"}]} if probed.database.is_postgres
+           else {})}}
 
 
 @pytest.mark.parametrize(("revisions", "reason"), [
@@ -120,4 +132,57 @@ def test_readyz_is_503_while_the_database_cannot_be_reached(database, tmp_path):
         assert probe(server, "/healthz") == (200, {"status": "pass"})
     finally:
         server.stop()
+    assert_nothing_logged_as_an_error(server)
+
+
+
+@pytest.fixture()
+def stopped_first_load(tmp_path: Path) -> Iterator[Database]:
+    """A database of its own left as a first bulk load stopped before its end leaves it: no
+    Patient, the deferred search indexes and foreign keys dropped."""
+    database = Database.fresh(tmp_path)
+    migrate(database, "head")
+    engine = create_engine(database.url)
+    try:
+        with engine.begin() as conn:
+            assert defer_search_indexes(conn)
+    finally:
+        engine.dispose()
+    yield database
+    database.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="only the COPY load on PostgreSQL defers the search indexes")
+def test_readyz_stays_200_but_warns_while_a_stopped_first_load_left_the_search_indexes_out(
+        stopped_first_load):
+    server = Server(stopped_first_load, env=AUTH_ENV, workers=1, upgrade=False).start()
+    try:
+        status, body = probe(server, "/readyz")
+        assert status == 200, body  # searches still answer, only slowly
+        assert body["status"] == "warn"
+        assert body["checks"]["database:schema"][0]["status"] == "pass"
+        [check] = body["checks"]["database:searchIndexes"]
+        assert check["status"] == "warn"
+        missing = check["observedValue"].split(", ")
+        assert set(missing) == ({str(index.name) for index in DEFERRED_INDEXES}
+                                | {f"{table.name} → patient" for table in DEFERRED_FOREIGN_KEYS})
+        for advice in ("`python -m app load FILE` again", "`python -m app db upgrade`"):
+            assert advice in check["output"]
+        assert body["output"] == check["output"]
+        assert probe(server, "/readyz") == (200, body)  # polled again: the same answer
+        upgraded = subprocess.run([sys.executable, "-m", "app", "db", "upgrade"], cwd=ROOT,
+                                  env={**os.environ, "DATABASE_URL": stopped_first_load.url},
+                                  capture_output=True, text=True, timeout=120)
+        assert upgraded.returncode == 0, upgraded.stderr
+        status, body = probe(server, "/readyz")
+        assert status == 200, body
+        assert body["status"] == "pass"
+        assert body["checks"]["database:searchIndexes"] == [{"status": "pass"}]
+        assert "output" not in body
+    finally:
+        server.stop()
+    log = server.log_path.read_text(errors="replace")
+    assert log.count("Search indexes are missing") == 1, log[-3000:]  # once, not per poll
+    assert "the search indexes are all present again" in log
     assert_nothing_logged_as_an_error(server)
