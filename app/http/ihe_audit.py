@@ -1,11 +1,14 @@
 """AuditEvents of IHE queries (ITI-78 PDQm query, ITI-83 PIXm query, ITI-119 PDQm match),
 one per answered query in a write transaction of its own, when ``QUERY_AUDIT=on`` (README
 "IHE PIXm and PDQm"); the shape is :func:`app.services.audit_events.record_transaction`'s.
-ITI-104's audit is written inside the feed's own transaction (``app.services.identity_feed``).
+ITI-104's audit is written inside the feed's own transaction (``app.services.identity_feed``);
+a refused ITI-104 message's, a REST request or a Bundle entry, after its rollback
+(:func:`audit_refused`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,8 +16,11 @@ from flask import current_app, g, request
 
 from app.domain.access import ANONYMOUS
 from app.http.fhir_io import base_url
-from app.services import audit_events
+from app.http.interactions import Interaction
+from app.services import audit_events, identity_feed
 from app.services.transactions import run_write
+
+log = logging.getLogger(__name__)
 
 
 def network() -> audit_events.Network:
@@ -44,3 +50,18 @@ def audit_query(transaction: str, interaction: str,
     access = g.get("access", ANONYMOUS)
     run_write(current_app.extensions["sweid"].engine,
               lambda uow: audit_events.record_transaction(uow, access, tx))
+
+
+def audit_refused(interaction: Interaction, criteria: str) -> None:
+    """The AuditEvent of a refused ITI-104 message — ``interaction`` a feed's and the
+    criteria ITI-104's, else nothing — in a write of its own, after the refused write rolled
+    back with its audit; a failure to record it is logged and never replaces the answer the
+    message gets."""
+    if not interaction.feed or identity_feed.feed_identifier(criteria) is None:
+        return
+    access, net = g.get("access", ANONYMOUS), network()
+    try:
+        run_write(current_app.extensions["sweid"].engine, lambda uow: identity_feed.audit_refused(
+            uow, access, criteria, net, interaction.code))
+    except Exception:
+        log.exception("ITI-104: the AuditEvent of a refused message could not be recorded")
