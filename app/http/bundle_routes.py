@@ -6,6 +6,11 @@ rewritten to the ids the server assigned. References resolve whatever the order 
 entries (R4 §3.1.0.11.2): a created entry that others refer to is created before them, and
 entries that refer to each other may name an id the transaction writes later. A batch runs
 each entry on its own.
+
+An entry shaped like an IHE PIXm ITI-104 message is audited as the REST message is
+(README "IHE PIXm and PDQm"): its success in the write's transaction, its refusal with
+outcome 4 in a transaction of its own — every such entry of a refused transaction (rolled
+back whole, the success audits with it), each refused entry of a batch.
 """
 
 from __future__ import annotations
@@ -71,7 +76,12 @@ def bundle_endpoint() -> Response:
     entries = [_parse_entry(i, e) for i, e in enumerate(raw_entries)]
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":
-        responses = run_write(engine, lambda uow: _transaction(uow, entries))
+        try:
+            responses = run_write(engine, lambda uow: _transaction(uow, entries))
+        except DomainError:
+            for entry in entries:
+                _audit_refused(entry)
+            raise
     else:
         responses = [_batch_entry(engine, entry) for entry in entries]
     result = {
@@ -194,6 +204,7 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
             return run_read(engine, lambda uow: _run_entry(uow, entry, None))
         return run_write(engine, lambda uow: _run_entry(uow, entry, None))
     except DomainError as err:
+        _audit_refused(entry)
         status = status_of(err)
         outcome = operation_outcome("error", err.code, err.message, err.expression)
         return {"response": {"status": str(status), "outcome": outcome}}
@@ -208,8 +219,7 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
                pending: frozenset[str] = frozenset()) -> dict[str, Any]:
     """One entry, as the interaction table says; ``pending``: ids of entries the
     transaction writes later."""
-    target = interactions.shape_of(entry.method, entry.path.split("/"), entry.query)
-    interaction = interactions.find(entry.method, target)
+    target, interaction = _interaction_of(entry)
     interaction.authorise()
     pairs = parse_qsl(entry.query, keep_blank_values=True)
     query: SearchQuery | None = None  # only reads of many records take parameters
@@ -230,6 +240,21 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
         return {"response": {"status": "204 No Content"}}
     return {"resource": orjson.Fragment(_read_body(interaction, result, query, pairs, entry)),
             "response": {"status": "200 OK"}}
+
+
+def _interaction_of(entry: Entry) -> tuple[interactions.Target, interactions.Interaction]:
+    target = interactions.shape_of(entry.method, entry.path.split("/"), entry.query)
+    return target, interactions.find(entry.method, target)
+
+
+def _audit_refused(entry: Entry) -> None:
+    """The refusal's AuditEvent of an entry shaped like an ITI-104 message (nothing for
+    another entry, one this server does not serve among them)."""
+    try:
+        _, interaction = _interaction_of(entry)
+    except InvalidRequest:
+        return
+    ihe_audit.audit_refused(interaction, entry.query)
 
 
 def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery | None,

@@ -59,8 +59,9 @@ def audit_refused(interaction: Interaction, criteria: str) -> None:
     message gets."""
     if not interaction.feed or identity_feed.feed_identifier(criteria) is None:
         return
-    access, net = g.get("access", ANONYMOUS), network()
+    access = g.get("access", ANONYMOUS)
     try:
+        net = network()
         run_write(current_app.extensions["sweid"].engine, lambda uow: identity_feed.audit_refused(
             uow, access, criteria, net, interaction.code))
     except Exception:
