@@ -79,8 +79,7 @@ def bundle_endpoint() -> Response:
         try:
             responses = run_write(engine, lambda uow: _transaction(uow, entries))
         except DomainError:
-            for entry in entries:
-                _audit_refused(entry)
+            _audit_refused(entries)
             raise
     else:
         responses = [_batch_entry(engine, entry) for entry in entries]
@@ -204,7 +203,7 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
             return run_read(engine, lambda uow: _run_entry(uow, entry, None))
         return run_write(engine, lambda uow: _run_entry(uow, entry, None))
     except DomainError as err:
-        _audit_refused(entry)
+        _audit_refused([entry])
         status = status_of(err)
         outcome = operation_outcome("error", err.code, err.message, err.expression)
         return {"response": {"status": str(status), "outcome": outcome}}
@@ -247,14 +246,16 @@ def _interaction_of(entry: Entry) -> tuple[interactions.Target, interactions.Int
     return target, interactions.find(entry.method, target)
 
 
-def _audit_refused(entry: Entry) -> None:
-    """The refusal's AuditEvent of an entry shaped like an ITI-104 message (nothing for
-    another entry, one this server does not serve among them)."""
-    try:
-        _, interaction = _interaction_of(entry)
-    except InvalidRequest:
-        return
-    ihe_audit.audit_refused(interaction, entry.query)
+def _audit_refused(entries: list[Entry]) -> None:
+    """The refusal's AuditEvents of the entries shaped like ITI-104 messages, in one write
+    (nothing for the others, one this server does not serve among them)."""
+    messages = []
+    for entry in entries:
+        try:
+            messages.append((_interaction_of(entry)[1], entry.query))
+        except InvalidRequest:
+            continue
+    ihe_audit.audit_refused(messages)
 
 
 def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery | None,

@@ -9,11 +9,13 @@ a refused ITI-104 message's, a REST request or a Bundle entry, after its rollbac
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
+from app.adapters.unit_of_work import UnitOfWork
 from app.domain.access import ANONYMOUS
 from app.http.fhir_io import base_url
 from app.http.interactions import Interaction
@@ -52,17 +54,23 @@ def audit_query(transaction: str, interaction: str,
               lambda uow: audit_events.record_transaction(uow, access, tx))
 
 
-def audit_refused(interaction: Interaction, criteria: str) -> None:
-    """The AuditEvent of a refused ITI-104 message — ``interaction`` a feed's and the
-    criteria ITI-104's, else nothing — in a write of its own, after the refused write rolled
-    back with its audit; a failure to record it is logged and never replaces the answer the
-    message gets."""
-    if not interaction.feed or identity_feed.feed_identifier(criteria) is None:
-        return
-    access = g.get("access", ANONYMOUS)
+def audit_refused(messages: Iterable[tuple[Interaction, str]]) -> None:
+    """The AuditEvents of refused ITI-104 messages — of the ``(interaction, criteria)`` pairs
+    those with a feed's interaction and ITI-104's criteria, the others get none — in one
+    write of their own, after the refused write rolled back with its audits (a request's
+    one message, every entry of a refused transaction Bundle: MAX_BUNDLE_ENTRIES at most);
+    a failure to record them is logged and never replaces the answer the refusal gets."""
     try:
-        net = network()
-        run_write(current_app.extensions["sweid"].engine, lambda uow: identity_feed.audit_refused(
-            uow, access, criteria, net, interaction.code))
+        feeds = [(interaction.code, criteria) for interaction, criteria in messages
+                 if interaction.feed and identity_feed.feed_identifier(criteria) is not None]
+        if not feeds:
+            return
+        access, net = g.get("access", ANONYMOUS), network()
+
+        def record(uow: UnitOfWork) -> None:
+            for code, criteria in feeds:
+                identity_feed.audit_refused(uow, access, criteria, net, code)
+
+        run_write(current_app.extensions["sweid"].engine, record)
     except Exception:
         log.exception("ITI-104: the AuditEvent of a refused message could not be recorded")

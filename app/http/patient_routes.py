@@ -127,7 +127,7 @@ def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = ""
                     network=ihe_audit.network())
         return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
     except (DomainError, ValidationError):
-        ihe_audit.audit_refused(interaction, criteria)
+        ihe_audit.audit_refused([(interaction, criteria)])
         raise
 
 
@@ -170,7 +170,7 @@ def conditional_delete() -> Response:
     try:
         run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
     except (DomainError, ValidationError):
-        ihe_audit.audit_refused(interactions.CONDITIONAL_DELETE, call.criteria)
+        ihe_audit.audit_refused([(interactions.CONDITIONAL_DELETE, call.criteria)])
         raise
     return fhir_response(None, 204)
 
