@@ -10,7 +10,8 @@ each entry on its own.
 An entry shaped like an IHE PIXm ITI-104 message is audited as the REST message is
 (README "IHE PIXm and PDQm"): its success in the write's transaction, its refusal with
 outcome 4 in a transaction of its own — every such entry of a refused transaction (rolled
-back whole, the success audits with it), each refused entry of a batch.
+back whole, the success audits with it) or of a Bundle refused for an entry it cannot
+read, each refused entry of a batch.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def bundle_endpoint() -> Response:
     if not isinstance(raw_entries, list):
         raise InvalidRequest("Bundle.entry must be an array", expression=["Bundle.entry"])
     check_count("Bundle.entry", len(raw_entries), MAX_BUNDLE_ENTRIES)
-    entries = [_parse_entry(i, e) for i, e in enumerate(raw_entries)]
+    entries = _parse_entries(raw_entries)
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":
         try:
@@ -117,6 +118,23 @@ def _parse_entry(position: int, entry: Any) -> Entry:
         path = path[len("fhir/"):]
     return Entry(position, method, path, url.query, entry.get("resource"),
                  entry.get("fullUrl"), request.get("ifNoneExist"), request.get("ifMatch"))
+
+
+def _parse_entries(raw_entries: list[Any]) -> list[Entry]:
+    """Every entry's request. A Bundle with an entry that cannot be read is refused whole
+    before any entry runs, so the ITI-104 messages among the others are refused with it:
+    their refusal is audited."""
+    entries: list[Entry] = []
+    unreadable: list[InvalidRequest] = []
+    for position, raw in enumerate(raw_entries):
+        try:
+            entries.append(_parse_entry(position, raw))
+        except InvalidRequest as err:
+            unreadable.append(err)
+    if unreadable:
+        _audit_refused(entries)
+        raise unreadable[0]
+    return entries
 
 
 def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:

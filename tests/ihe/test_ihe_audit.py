@@ -144,6 +144,20 @@ def test_iti104_entries_of_a_batch_bundle_are_audited_each_by_its_outcome(abase:
     assert [e["role"]["code"] for e in refused["entity"]] == ["1"]
 
 
+@pytest.mark.parametrize("kind", ["transaction", "batch"])
+def test_iti104_entries_of_a_bundle_refused_for_an_unreadable_entry_are_audited_with_outcome_4(
+        abase: str, kind: str) -> None:
+    value = fresh("IHERED")
+    bundle = {"resourceType": "Bundle", "type": kind, "entry": [
+        feed_entry(value, patient(RED, value, "ALICE")),
+        {"resource": patient(RED, fresh("IHERED"), "ALICE")}]}  # no request
+    answer = requests.post(abase, json=bundle, headers=FHIR_JSON, timeout=30)
+    assert answer.status_code == 400, answer.text
+    (event,) = feed_events(abase, value)
+    check_shape(event, "ITI-104", "update", "U", outcome="4")
+    assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
+
+
 def test_iti83_query(abase: str) -> None:
     value = fresh("IHERED")
     requests.put(f"{abase}/Patient?{criteria(RED, value)}", json=patient(RED, value, "ALICE"),
