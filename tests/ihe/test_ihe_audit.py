@@ -158,6 +158,32 @@ def test_iti104_entries_of_a_bundle_refused_for_an_unreadable_entry_are_audited_
     assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
 
 
+def test_a_refusal_whose_audit_fails_keeps_its_answer(database: Database) -> None:
+    """Request, transaction and batch alike (tests/ihe/audit_failing_app.py)."""
+    srv = Server(database, upgrade=False, app="tests.ihe.audit_failing_app:app").start()
+    try:
+        good, bad = fresh("IHERED"), fresh("IHERED")
+        invalid = {**patient(RED, bad, "ALICE"), "gender": "nonsense"}
+        single = requests.put(f"{srv.base}/Patient?{criteria(RED, bad)}", json=invalid,
+                              headers=FHIR_JSON, timeout=30)
+        assert single.status_code == 400, single.text
+        entries = [feed_entry(good, patient(RED, good, "ALICE")), feed_entry(bad, invalid)]
+        transaction = requests.post(srv.base, json={
+            "resourceType": "Bundle", "type": "transaction", "entry": entries},
+            headers=FHIR_JSON, timeout=30)
+        assert transaction.status_code == 400, transaction.text
+        assert transaction.json()["resourceType"] == "OperationOutcome"
+        batch = requests.post(srv.base, json={
+            "resourceType": "Bundle", "type": "batch", "entry": entries},
+            headers=FHIR_JSON, timeout=30)
+        assert batch.status_code == 200, batch.text
+        assert [e["response"]["status"][:3] for e in batch.json()["entry"]] == ["201", "400"]
+    finally:
+        srv.stop()
+    log = srv.log_path.read_text(errors="replace")
+    assert log.count("the AuditEvent of a refused message could not be recorded") == 3
+
+
 def test_iti83_query(abase: str) -> None:
     value = fresh("IHERED")
     requests.put(f"{abase}/Patient?{criteria(RED, value)}", json=patient(RED, value, "ALICE"),
