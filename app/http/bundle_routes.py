@@ -6,6 +6,12 @@ rewritten to the ids the server assigned. References resolve whatever the order 
 entries (R4 §3.1.0.11.2): a created entry that others refer to is created before them, and
 entries that refer to each other may name an id the transaction writes later. A batch runs
 each entry on its own.
+
+An entry shaped like an IHE PIXm ITI-104 message is audited as the REST message is
+(README "IHE PIXm and PDQm"): its success in the write's transaction, its refusal with
+outcome 4 in a transaction of its own — every such entry of a refused transaction (rolled
+back whole, the success audits with it) or of a Bundle refused for an entry it cannot
+read, each refused entry of a batch.
 """
 
 from __future__ import annotations
@@ -68,10 +74,14 @@ def bundle_endpoint() -> Response:
     if not isinstance(raw_entries, list):
         raise InvalidRequest("Bundle.entry must be an array", expression=["Bundle.entry"])
     check_count("Bundle.entry", len(raw_entries), MAX_BUNDLE_ENTRIES)
-    entries = [_parse_entry(i, e) for i, e in enumerate(raw_entries)]
+    entries = _parse_entries(raw_entries)
     engine = current_app.extensions["sweid"].engine
     if kind == "transaction":
-        responses = run_write(engine, lambda uow: _transaction(uow, entries))
+        try:
+            responses = run_write(engine, lambda uow: _transaction(uow, entries))
+        except DomainError:
+            _audit_refused(entries)
+            raise
     else:
         responses = [_batch_entry(engine, entry) for entry in entries]
     result = {
@@ -108,6 +118,23 @@ def _parse_entry(position: int, entry: Any) -> Entry:
         path = path[len("fhir/"):]
     return Entry(position, method, path, url.query, entry.get("resource"),
                  entry.get("fullUrl"), request.get("ifNoneExist"), request.get("ifMatch"))
+
+
+def _parse_entries(raw_entries: list[Any]) -> list[Entry]:
+    """Every entry's request. A Bundle with an entry that cannot be read is refused whole
+    before any entry runs, so the ITI-104 messages among the others are refused with it:
+    their refusal is audited."""
+    entries: list[Entry] = []
+    unreadable: list[InvalidRequest] = []
+    for position, raw in enumerate(raw_entries):
+        try:
+            entries.append(_parse_entry(position, raw))
+        except InvalidRequest as err:
+            unreadable.append(err)
+    if unreadable:
+        _audit_refused(entries)
+        raise unreadable[0]
+    return entries
 
 
 def _transaction(uow: UnitOfWork, entries: list[Entry]) -> list[dict[str, Any]]:
@@ -194,6 +221,7 @@ def _batch_entry(engine: Any, entry: Entry) -> dict[str, Any]:
             return run_read(engine, lambda uow: _run_entry(uow, entry, None))
         return run_write(engine, lambda uow: _run_entry(uow, entry, None))
     except DomainError as err:
+        _audit_refused([entry])
         status = status_of(err)
         outcome = operation_outcome("error", err.code, err.message, err.expression)
         return {"response": {"status": str(status), "outcome": outcome}}
@@ -208,8 +236,7 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
                pending: frozenset[str] = frozenset()) -> dict[str, Any]:
     """One entry, as the interaction table says; ``pending``: ids of entries the
     transaction writes later."""
-    target = interactions.shape_of(entry.method, entry.path.split("/"), entry.query)
-    interaction = interactions.find(entry.method, target)
+    target, interaction = _interaction_of(entry)
     interaction.authorise()
     pairs = parse_qsl(entry.query, keep_blank_values=True)
     query: SearchQuery | None = None  # only reads of many records take parameters
@@ -230,6 +257,23 @@ def _run_entry(uow: UnitOfWork, entry: Entry, new_id: str | None, *,
         return {"response": {"status": "204 No Content"}}
     return {"resource": orjson.Fragment(_read_body(interaction, result, query, pairs, entry)),
             "response": {"status": "200 OK"}}
+
+
+def _interaction_of(entry: Entry) -> tuple[interactions.Target, interactions.Interaction]:
+    target = interactions.shape_of(entry.method, entry.path.split("/"), entry.query)
+    return target, interactions.find(entry.method, target)
+
+
+def _audit_refused(entries: list[Entry]) -> None:
+    """The refusal's AuditEvents of the entries shaped like ITI-104 messages, in one write
+    (nothing for the others, one this server does not serve among them)."""
+    messages = []
+    for entry in entries:
+        try:
+            messages.append((_interaction_of(entry)[1], entry.query))
+        except InvalidRequest:
+            continue
+    ihe_audit.audit_refused(messages)
 
 
 def _read_body(interaction: interactions.Interaction, result: Any, query: SearchQuery | None,

@@ -1,20 +1,28 @@
 """AuditEvents of IHE queries (ITI-78 PDQm query, ITI-83 PIXm query, ITI-119 PDQm match),
 one per answered query in a write transaction of its own, when ``QUERY_AUDIT=on`` (README
 "IHE PIXm and PDQm"); the shape is :func:`app.services.audit_events.record_transaction`'s.
-ITI-104's audit is written inside the feed's own transaction (``app.services.identity_feed``).
+ITI-104's audit is written inside the feed's own transaction (``app.services.identity_feed``);
+a refused ITI-104 message's, a REST request or a Bundle entry, after its rollback
+(:func:`audit_refused`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
+from app.adapters.unit_of_work import UnitOfWork
 from app.domain.access import ANONYMOUS
 from app.http.fhir_io import base_url
-from app.services import audit_events
+from app.http.interactions import Interaction
+from app.services import audit_events, identity_feed
 from app.services.transactions import run_write
+
+log = logging.getLogger(__name__)
 
 
 def network() -> audit_events.Network:
@@ -44,3 +52,25 @@ def audit_query(transaction: str, interaction: str,
     access = g.get("access", ANONYMOUS)
     run_write(current_app.extensions["sweid"].engine,
               lambda uow: audit_events.record_transaction(uow, access, tx))
+
+
+def audit_refused(messages: Iterable[tuple[Interaction, str]]) -> None:
+    """The AuditEvents of refused ITI-104 messages — of the ``(interaction, criteria)`` pairs
+    those with a feed's interaction and ITI-104's criteria, the others get none — in one
+    write of their own, after the refused write rolled back with its audits (a request's
+    one message, every entry of a refused transaction Bundle: MAX_BUNDLE_ENTRIES at most);
+    a failure to record them is logged and never replaces the answer the refusal gets."""
+    try:
+        feeds = [(interaction.code, criteria) for interaction, criteria in messages
+                 if interaction.feed and identity_feed.feed_identifier(criteria) is not None]
+        if not feeds:
+            return
+        access, net = g.get("access", ANONYMOUS), network()
+
+        def record(uow: UnitOfWork) -> None:
+            for code, criteria in feeds:
+                identity_feed.audit_refused(uow, access, criteria, net, code)
+
+        run_write(current_app.extensions["sweid"].engine, record)
+    except Exception:
+        log.exception("ITI-104: the AuditEvent of a refused message could not be recorded")

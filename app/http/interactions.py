@@ -69,13 +69,15 @@ class Call:
     pending: frozenset[str] = frozenset()
     query: SearchQuery | None = None
     since: str | None = None
-    #: Client address and server base for IHE AuditEvents (REST; None in a Bundle entry).
+    #: Client address and server base for IHE AuditEvents.
     network: audit_events.Network | None = None
 
 
 @dataclass(frozen=True)
 class Interaction:
-    """One interaction: ``code`` is the FHIR interaction code and AuditEvent subtype."""
+    """One interaction: ``code`` is the FHIR interaction code and AuditEvent subtype;
+    ``feed``: it may be an IHE PIXm ITI-104 message (with ITI-104's criteria), audited
+    when refused too (:func:`app.http.ihe_audit.audit_refused`)."""
 
     code: str
     method: str
@@ -83,6 +85,7 @@ class Interaction:
     permission: str
     answer: Answer
     service: Callable[[Any, Call], Any] = field(repr=False)
+    feed: bool = False
 
     def declare(self) -> Callable[[F], F]:
         """The REST route's declaration of its scope and subtype (:func:`requires`)."""
@@ -159,13 +162,13 @@ def _history(uow: Any, c: Call) -> Any:
 CREATE = Interaction("create", "POST", Shape.TYPE, "c", Answer.WRITTEN, _create)
 UPDATE = Interaction("update", "PUT", Shape.INSTANCE, "u", Answer.WRITTEN, _update)
 CONDITIONAL_UPDATE = Interaction("update", "PUT", Shape.CONDITIONAL, "u", Answer.WRITTEN,
-                                 _conditional_update)
+                                 _conditional_update, feed=True)
 PATCH = Interaction("patch", "PATCH", Shape.INSTANCE, "u", Answer.WRITTEN, _patch)
 CONDITIONAL_PATCH = Interaction("patch", "PATCH", Shape.CONDITIONAL, "u", Answer.WRITTEN,
                                 _conditional_patch)
 DELETE = Interaction("delete", "DELETE", Shape.INSTANCE, "d", Answer.DELETED, _delete)
 CONDITIONAL_DELETE = Interaction("delete", "DELETE", Shape.CONDITIONAL, "d", Answer.DELETED,
-                                 _conditional_delete)
+                                 _conditional_delete, feed=True)
 READ = Interaction("read", "GET", Shape.INSTANCE, "r", Answer.RESOURCE, _read)
 VREAD = Interaction("vread", "GET", Shape.VERSION, "r", Answer.RESOURCE, _vread)
 SEARCH = Interaction("search-type", "GET", Shape.TYPE, "s", Answer.SEARCH, _search)

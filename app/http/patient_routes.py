@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -26,11 +25,9 @@ from app.http.openapi_schemas import AUTH, JSON_PATCH, fhir_doc, form_body, sear
 from app.http.presentation import history_bundle, patient_body, query_string, searchset
 from app.http.query import parse_paging, parse_query
 from app.identity.errors import ValidationError
-from app.services import identity_feed
 from app.services.patients import WriteResult
 from app.services.transactions import run_routed_read, run_write
 
-log = logging.getLogger(__name__)
 blp = Blueprint("patient", __name__, url_prefix="/fhir", description="Patient interactions")
 #: A write answers with the Patient, or with an OperationOutcome for
 #: ``Prefer: return=OperationOutcome`` (no body for ``return=minimal``).
@@ -120,34 +117,18 @@ def create() -> Response:
     return written(run_write(_engine(), lambda uow: interactions.CREATE.run(uow, call)))
 
 
-def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "",
-           feed: str | None = None) -> Response:
+def _write(interaction: Interaction, *, patient_id: str = "", criteria: str = "") -> Response:
     """An update or patch of one Patient, by id or by criteria, with the request's body;
-    ``feed``: the ITI-104 interaction it may be — when such a message is refused (its body
-    unreadable too), the refusal's AuditEvent (:func:`_audit_refused`) is recorded before
-    the error is answered."""
+    when an ITI-104 message is refused (its body unreadable too), the refusal's AuditEvent
+    (:func:`ihe_audit.audit_refused`) is recorded before the error is answered."""
     try:
         call = Call(g.access, date.today(), patient_id=patient_id, criteria=criteria,
                     body=read_json_body(), if_match=request.headers.get("If-Match"),
                     network=ihe_audit.network())
         return written(run_write(_engine(), lambda uow: interaction.run(uow, call)))
     except (DomainError, ValidationError):
-        _audit_refused(feed, criteria)
+        ihe_audit.audit_refused([(interaction, criteria)])
         raise
-
-
-def _audit_refused(feed: str | None, criteria: str) -> None:
-    """The AuditEvent of a refused ITI-104 message (``feed`` set and the criteria ITI-104's),
-    in a write of its own; a failure to record it is logged and never replaces the answer
-    the message gets."""
-    if not feed or identity_feed.feed_identifier(criteria) is None:
-        return
-    access, network = g.access, ihe_audit.network()
-    try:
-        run_write(_engine(), lambda uow: identity_feed.audit_refused(
-            uow, access, criteria, network, feed))
-    except Exception:
-        log.exception("ITI-104: the AuditEvent of a refused message could not be recorded")
 
 
 def _criteria_in_query() -> str | None:
@@ -162,8 +143,7 @@ def _criteria_in_query() -> str | None:
 @interactions.CONDITIONAL_UPDATE.declare()
 def conditional_update() -> Response:
     """``PUT Patient?criteria`` — also IHE PIXm ITI-104 (add, revise, resolve duplicate)."""
-    return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode(),
-                  feed="update")
+    return _write(interactions.CONDITIONAL_UPDATE, criteria=request.query_string.decode())
 
 
 @blp.route("/Patient", methods=["PATCH"])
@@ -190,7 +170,7 @@ def conditional_delete() -> Response:
     try:
         run_write(_engine(), lambda uow: interactions.CONDITIONAL_DELETE.run(uow, call))
     except (DomainError, ValidationError):
-        _audit_refused("delete", call.criteria)
+        ihe_audit.audit_refused([(interactions.CONDITIONAL_DELETE, call.criteria)])
         raise
     return fhir_response(None, 204)
 

@@ -105,6 +105,85 @@ def test_iti104_in_a_transaction_bundle_is_audited_like_a_request(abase: str) ->
     assert location.startswith(entity(event, "4")["what"]["reference"])
 
 
+def feed_entry(value: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """A Bundle entry shaped like an ITI-104 Add/Revise Patient message."""
+    return {"resource": resource,
+            "request": {"method": "PUT", "url": f"Patient?{criteria(RED, value)}"}}
+
+
+def test_iti104_entries_of_a_refused_transaction_bundle_are_audited_with_outcome_4(
+        abase: str) -> None:
+    good, bad, plain = fresh("IHERED"), fresh("IHERED"), fresh("IHERED")
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        feed_entry(good, patient(RED, good, "ALICE")),
+        feed_entry(bad, {**patient(RED, bad, "ALICE"), "gender": "nonsense"}),
+        {"resource": patient(RED, plain, "ALICE"),
+         "request": {"method": "POST", "url": "Patient"}}]}
+    answer = requests.post(abase, json=bundle, headers=FHIR_JSON, timeout=30)
+    assert answer.status_code == 400, answer.text
+    for value in (good, bad):
+        (event,) = feed_events(abase, value)  # the good entry's success audit rolled back
+        check_shape(event, "ITI-104", "update", "U", outcome="4")
+        assert [e["role"]["code"] for e in event["entity"]] == ["1"]  # nothing written
+        assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
+    assert feed_events(abase, plain) == []  # a create is no ITI-104 message
+
+
+def test_iti104_entries_of_a_batch_bundle_are_audited_each_by_its_outcome(abase: str) -> None:
+    good, bad = fresh("IHERED"), fresh("IHERED")
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        feed_entry(good, patient(RED, good, "ALICE")),
+        feed_entry(bad, {**patient(RED, bad, "ALICE"), "gender": "nonsense"})]}
+    answer = requests.post(abase, json=bundle, headers=FHIR_JSON, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert [e["response"]["status"][:3] for e in answer.json()["entry"]] == ["201", "400"]
+    (succeeded,) = feed_events(abase, good)
+    check_shape(succeeded, "ITI-104", "create", "C")
+    (refused,) = feed_events(abase, bad)
+    check_shape(refused, "ITI-104", "update", "U", outcome="4")
+    assert [e["role"]["code"] for e in refused["entity"]] == ["1"]
+
+
+@pytest.mark.parametrize("kind", ["transaction", "batch"])
+def test_iti104_entries_of_a_bundle_refused_for_an_unreadable_entry_are_audited_with_outcome_4(
+        abase: str, kind: str) -> None:
+    value = fresh("IHERED")
+    bundle = {"resourceType": "Bundle", "type": kind, "entry": [
+        feed_entry(value, patient(RED, value, "ALICE")),
+        {"resource": patient(RED, fresh("IHERED"), "ALICE")}]}  # no request
+    answer = requests.post(abase, json=bundle, headers=FHIR_JSON, timeout=30)
+    assert answer.status_code == 400, answer.text
+    (event,) = feed_events(abase, value)
+    check_shape(event, "ITI-104", "update", "U", outcome="4")
+    assert entity(event, "1")["what"] == {"identifier": {"system": RED, "value": value}}
+
+
+def test_a_refusal_whose_audit_fails_keeps_its_answer(database: Database) -> None:
+    """Request, transaction and batch alike (tests/ihe/audit_failing_app.py)."""
+    srv = Server(database, upgrade=False, app="tests.ihe.audit_failing_app:app").start()
+    try:
+        good, bad = fresh("IHERED"), fresh("IHERED")
+        invalid = {**patient(RED, bad, "ALICE"), "gender": "nonsense"}
+        single = requests.put(f"{srv.base}/Patient?{criteria(RED, bad)}", json=invalid,
+                              headers=FHIR_JSON, timeout=30)
+        assert single.status_code == 400, single.text
+        entries = [feed_entry(good, patient(RED, good, "ALICE")), feed_entry(bad, invalid)]
+        transaction = requests.post(srv.base, json={
+            "resourceType": "Bundle", "type": "transaction", "entry": entries},
+            headers=FHIR_JSON, timeout=30)
+        assert transaction.status_code == 400, transaction.text
+        assert transaction.json()["resourceType"] == "OperationOutcome"
+        batch = requests.post(srv.base, json={
+            "resourceType": "Bundle", "type": "batch", "entry": entries},
+            headers=FHIR_JSON, timeout=30)
+        assert batch.status_code == 200, batch.text
+        assert [e["response"]["status"][:3] for e in batch.json()["entry"]] == ["201", "400"]
+    finally:
+        srv.stop()
+    log = srv.log_path.read_text(errors="replace")
+    assert log.count("the AuditEvent of a refused message could not be recorded") == 3
+
+
 def test_iti83_query(abase: str) -> None:
     value = fresh("IHERED")
     requests.put(f"{abase}/Patient?{criteria(RED, value)}", json=patient(RED, value, "ALICE"),

@@ -131,3 +131,32 @@ def test_caller_without_source_domain_is_not_restricted(admin: requests.Session,
                                                         sbase: str) -> None:
     value = fresh("IHEGREEN")
     assert put(admin, sbase, GREEN, value, patient(GREEN, value, "ALICE")).status_code == 201
+
+
+def feed_entry(system: str, value: str) -> dict[str, Any]:
+    return {"resource": patient(system, value, "ALICE"),
+            "request": {"method": "PUT", "url": f"Patient?{criteria(system, value)}"}}
+
+
+def test_bundle_entries_refused_for_their_caller_are_audited_with_outcome_4(
+        red: requests.Session, sbase: str) -> None:
+    """A Bundle entry outside the Source's domains, and one from a caller without the write
+    scope: each entry is authorised on its own, so each refusal is audited (a REST request
+    without the scope is refused before it is read, and is not)."""
+    own, other, unscoped = fresh("IHERED"), fresh("IHEBLUE"), fresh("IHERED")
+    batch = {"resourceType": "Bundle", "type": "batch",
+             "entry": [feed_entry(RED, own), feed_entry(BLUE, other)]}
+    answer = red.post(sbase, json=batch, timeout=30)
+    assert [e["response"]["status"][:3] for e in answer.json()["entry"]] == ["201", "403"]
+    with session("system/Patient.rs") as reader:
+        transaction = {"resourceType": "Bundle", "type": "transaction",
+                       "entry": [feed_entry(RED, unscoped)]}
+        refused = reader.post(sbase, json=transaction, timeout=30)
+        assert refused.status_code == 403, refused.text
+    with session("system/AuditEvent.rs") as auditor:
+        bundle = auditor.get(f"{sbase}/AuditEvent", params={"subtype": "ITI-104",
+                                                             "_count": "100"}, timeout=30).json()
+    outcomes = {(e["entity"][0]["what"]["identifier"]["value"], e["outcome"])
+                for e in (entry["resource"] for entry in bundle.get("entry", []))}
+    assert {(own, "0"), (other, "4"), (unscoped, "4")} <= outcomes
+    assert (other, "0") not in outcomes and (unscoped, "0") not in outcomes
