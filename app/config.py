@@ -76,7 +76,7 @@ class Settings:
     #: Seconds an exporter waits before it looks for work again when it found none.
     export_poll_seconds: float = 1.0
     #: Seconds an exporter holds a job between two pages; one that dies frees it when
-    #: this runs out, and another starts the job again.
+    #: this runs out, and another takes the job over after its last completed file.
     export_lease_seconds: float = 30.0
     #: Patients read per database query while exporting.
     export_page_size: int = 1000

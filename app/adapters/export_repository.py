@@ -3,7 +3,8 @@
 An exporter claims a job with a lease (one conditional UPDATE, alike on both databases:
 ``lease_until`` empty or past), renews it after every page it writes, and records the end
 only while it still holds it. An exporter killed mid-job leaves a lease that runs out;
-the next claim starts the job again (app.services.bulk_export).
+the next claim takes the job over and goes on after its checkpoint, the last file it
+completed (app.services.bulk_export).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class StoredExport:
     output: bytes | None
     error: str | None
     attempts: int
+    checkpoint_after: str | None
+    checkpoint_attempt: int | None
 
 
 _COLUMNS = [export_job.c[name] for name in StoredExport.__dataclass_fields__]
@@ -81,18 +84,21 @@ class ExportRepository:
             .order_by(export_job.c.created_at).limit(limit)).scalars())
 
     def claim(self, job_id: str, owner: str, now: datetime, until: datetime) -> bool:
-        """Take the job's lease (it becomes ``running``, one more attempt); False when
-        another exporter holds it or the job ended."""
+        """Take the job's lease (it becomes ``running``, one more attempt; its progress
+        stays until the attempt records its own); False when another exporter holds it or
+        the job ended."""
         result = self.conn.execute(update(export_job).where(
             export_job.c.id == job_id, export_job.c.state.in_(ACTIVE_STATES),
             or_(export_job.c.lease_until.is_(None), export_job.c.lease_until < now))
-            .values(lease_owner=owner, lease_until=until, state=RUNNING, exported=0,
+            .values(lease_owner=owner, lease_until=until, state=RUNNING,
                     attempts=export_job.c.attempts + 1))
         return result.rowcount == 1
 
     def renew(self, job_id: str, owner: str, until: datetime, values: dict[str, Any]) -> bool:
-        """Extend the lease and record progress; False when the lease is lost or the job
-        was cancelled (the exporter then stops)."""
+        """Extend the lease and record progress (a completed file: with the checkpoint);
+        False when the lease is lost or the job was cancelled (the exporter then stops).
+        On success the row stays locked until the transaction ends, so no other exporter
+        can take the job over before then."""
         result = self.conn.execute(update(export_job).where(
             export_job.c.id == job_id, export_job.c.lease_owner == owner,
             export_job.c.state == RUNNING).values(lease_until=until, **values))

@@ -201,10 +201,13 @@ class PatientRepository:
         return [(pid, resource, bool(protected)) for pid, resource, protected in
                 self.conn.execute(query.order_by(patient.c.id).limit(limit))]
 
-    def export_count(self, since: datetime | None, until: datetime) -> int:
-        """How many Patients :meth:`export_page` pages through."""
-        return int(self.conn.execute(select(func.count()).select_from(patient).where(
-            *_export_filter(since, until))).scalar_one())
+    def export_count(self, since: datetime | None, until: datetime,
+                     after_id: str | None = None) -> int:
+        """How many Patients :meth:`export_page` pages through (after ``after_id``)."""
+        query = select(func.count()).select_from(patient).where(*_export_filter(since, until))
+        if after_id is not None:
+            query = query.where(patient.c.id > after_id)
+        return int(self.conn.execute(query).scalar_one())
 
     def linked_ids(self, ids: Sequence[str]) -> set[str]:
         """Ids linked from or to the given Patients (one step, both directions)."""

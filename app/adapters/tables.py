@@ -274,10 +274,16 @@ export_job = Table(
     Column("expires_at", DateTime),
     Column("total", BigInteger),
     Column("exported", BigInteger, nullable=False),
-    # JSON list of {"type", "file", "count"} once completed.
+    # JSON list of {"type", "name", "count"}: the files completed so far while the job
+    # runs, the manifest's once it is completed.
     Column("output", LargeBinary),
     Column("error", String(255)),
     Column("attempts", Integer, nullable=False),
+    # The checkpoint (migration 0009), recorded with each completed file: the id of the
+    # last Patient in the last completed file (a taken-over job goes on after it), and
+    # the attempt that completed that file.
+    Column("checkpoint_after", String(64)),
+    Column("checkpoint_attempt", Integer),
     Column("lease_owner", String(64)),
     Column("lease_until", DateTime),
     Index("ix_export_job_state", "state"),

@@ -72,7 +72,8 @@ MAX_EXPORT_PARAMETERS = 10
 #: Resources one NDJSON file of an export holds at most (EXPORT_FILE_MAX_RESOURCES may
 #: lower it); more go to the next file.
 MAX_EXPORT_FILE_RESOURCES = 100_000
-#: Times an exporter starts one job (a job whose exporter died is taken over); then failed.
+#: Times an exporter starts one job without completing a file of it (a job whose exporter
+#: died is taken over, going on after its last completed file); then it is failed.
 MAX_EXPORT_ATTEMPTS = 3
 
 

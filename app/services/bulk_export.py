@@ -6,10 +6,22 @@ Every gunicorn worker runs one exporter thread (:func:`start`, from
 ``app.gunicorn_conf.post_worker_init``, like the Subscription deliverer). Any number of
 them, in any number of server instances on one database, share the jobs: an exporter
 claims a job with a lease, writes a page of Patients, renews the lease with its progress,
-and so on; at the end it records the manifest's files while it still holds the lease. An
-exporter killed at any point (kill -9) leaves a lease that runs out; the next claim starts
-the job again from its first Patient, rewriting the files (a job is started at most
-:data:`app.domain.limits.MAX_EXPORT_ATTEMPTS` times, then it is failed).
+and so on; at the end it records the manifest's files while it still holds the lease.
+
+Taking over: an exporter killed at any point (kill -9) leaves a lease that runs out, and
+the next claim goes on where the job's checkpoint says. A file is written as
+``<name>.part``, synced, and renamed to its name in the transaction that records it as
+completed together with the checkpoint (the id of its last Patient) — while that
+transaction holds the job's row, so an exporter that lost the lease never names a file.
+The next attempt keeps the completed files untouched, removes anything else in the
+job's directory (the file being written when the exporter died), and reads the Patients
+after the checkpoint. It reads them in the same id order under the same rule: the job
+exports the Patients as they were stored at or before its ``transaction_time`` (the
+kick-off), so a Patient written between attempts is neither exported twice nor lost: it is
+for the next export with ``_since=transactionTime``, and one already in a completed file
+stays there as it was. Only starts without progress count: a job started
+:data:`app.domain.limits.MAX_EXPORT_ATTEMPTS` times since its last completed file (or its
+kick-off) is failed, so repeated crashes fail a job that is stuck, not one that advances.
 
 What the owner sees is fixed at kick-off: protected persons go out masked (through
 :func:`app.masking.present`, as for any read) unless the token had ``protected-identity``
@@ -34,8 +46,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import chain
 from pathlib import Path
-from typing import IO
 
 import orjson
 from sqlalchemy import Engine
@@ -76,26 +88,33 @@ class Page:
 
     lines: list[bytes]
     disclosed: list[str]
+    #: The id of the page's last Patient (where the next page starts after).
+    last_id: str
 
 
 def export_pages(engine: Engine, access: Access, *, since: datetime | None, until: datetime,
-                 page_size: int) -> Iterator[Page]:
-    """The current, not deleted Patients stored in [``since``, ``until``], in id order, a
+                 page_size: int, after: str | None = None,
+                 limit: int | None = None) -> Iterator[Page]:
+    """The current, not deleted Patients stored in [``since``, ``until``], in id order
+    after the id ``after`` (None: from the first), at most ``limit`` of them (None: all), a
     page per database query, each Patient passed through :func:`app.masking.present` for
     ``access`` (app.domain.bulk_export says what is exported)."""
-    after: str | None = None
-    while True:
+    left = limit
+    while left is None or left > 0:
+        size = page_size if left is None else min(page_size, left)
         rows = run_read(engine, partial(_page, after=after, since=since, until=until,
-                                        limit=page_size))
+                                        limit=size))
         if not rows:
             return
         collect_disclosures()
         lines = [present(resource, protected, access) + b"\n"
                  for _id, resource, protected in rows]
-        yield Page(lines, disclosures())
         after = rows[-1][0]
-        if len(rows) < page_size:
+        yield Page(lines, disclosures(), after)
+        if len(rows) < size:
             return
+        if left is not None:
+            left -= len(rows)
 
 
 def _page(uow: UnitOfWork, *, after: str | None, since: datetime | None, until: datetime,
@@ -103,9 +122,10 @@ def _page(uow: UnitOfWork, *, after: str | None, since: datetime | None, until: 
     return uow.patients.export_page(after, since, until, limit)
 
 
-def count_exported(engine: Engine, *, since: datetime | None, until: datetime) -> int:
-    """How many Patients :func:`export_pages` yields."""
-    return run_read(engine, lambda uow: uow.patients.export_count(since, until))
+def count_exported(engine: Engine, *, since: datetime | None, until: datetime,
+                   after: str | None = None) -> int:
+    """How many Patients :func:`export_pages` yields (without a ``limit``)."""
+    return run_read(engine, lambda uow: uow.patients.export_count(since, until, after))
 
 
 # --- kick-off, status, cancel (the HTTP layer calls these) ------------------------------
@@ -150,7 +170,7 @@ def cancel(uow: UnitOfWork, job_id: str, access: Access, now: datetime) -> str:
 
 
 def output_files(job: StoredExport) -> list[OutputFile]:
-    """The files of a completed job."""
+    """The files of a completed job (of a running one: those completed so far)."""
     return [OutputFile(**item) for item in orjson.loads(job.output or b"[]")]
 
 
@@ -230,9 +250,9 @@ class Exporter:
         job = run_read(self.engine, lambda uow: uow.exports.get(job_id))
         if job is None:
             return
-        if job.attempts > MAX_EXPORT_ATTEMPTS:
-            log.error("export %s: started %d times without finishing; failed", job.id,
-                      MAX_EXPORT_ATTEMPTS)
+        if job.attempts - (job.checkpoint_attempt or 0) > MAX_EXPORT_ATTEMPTS:
+            log.error("export %s: started %d times without completing a file; failed",
+                      job.id, MAX_EXPORT_ATTEMPTS)
             self._fail(job)
             return
         try:
@@ -242,7 +262,7 @@ class Exporter:
             self._forget_if_cancelled(job.id)
             return
         except DBAPIError:
-            raise  # the lease runs out and the job is started again
+            raise  # the lease runs out and the job is taken over
         except Exception:
             log.exception("export %s failed", job.id)
             self._fail(job)
@@ -258,23 +278,82 @@ class Exporter:
                      len(files))
 
     def _write(self, job: StoredExport) -> list[OutputFile]:
-        """Write the job's files from the first Patient (any earlier attempt's go)."""
-        remove_files(self.directory, job.id)
+        """Write the job's files after its checkpoint (from the first Patient when it has
+        none), each recorded as completed with the checkpoint that follows it."""
         target = self.directory / job.id
-        target.mkdir(parents=True)
-        total = count_exported(self.engine, since=job.since, until=job.transaction_time)
-        self._renew(job.id, {"total": total, "exported": 0}, [])
+        files, after = self._resume(job, target)
+        exported = sum(f.count for f in files)
+        total = exported + count_exported(self.engine, since=job.since,
+                                          until=job.transaction_time, after=after)
+        self._renew(job.id, {"total": total, "exported": exported}, [])
         access = Access(subject=job.owner, see_protected=job.owner_sees_protected)
-        exported = 0
-        with NdjsonFiles(target, job.types.split(",")[0],
-                         self.settings.export_file_max_resources) as files:
-            for page in export_pages(self.engine, access, since=job.since,
-                                     until=job.transaction_time,
-                                     page_size=self.settings.export_page_size):
-                files.write(page.lines)
-                exported += len(page.lines)
-                self._renew(job.id, {"exported": exported}, page.disclosed, access)
-        return files.done
+        resource_type = job.types.split(",")[0]
+        per_file = max(1, self.settings.export_file_max_resources)
+        while True:
+            pages = export_pages(self.engine, access, since=job.since,
+                                 until=job.transaction_time,
+                                 page_size=self.settings.export_page_size, after=after,
+                                 limit=per_file)
+            first = next(pages, None)
+            if first is None:
+                return files
+            name = file_name(resource_type, len(files) + 1)
+            part = target / f"{name}.part"
+            count = 0
+            with part.open("wb") as handle:
+                for page in chain([first], pages):
+                    handle.writelines(page.lines)
+                    handle.flush()  # on disk (for the OS) before the progress is recorded
+                    count += len(page.lines)
+                    exported += len(page.lines)
+                    after = page.last_id
+                    self._renew(job.id, {"exported": exported}, page.disclosed, access)
+                os.fsync(handle.fileno())
+            files.append(OutputFile(resource_type, name, count))
+            self._complete(job, files, after, part)
+            if count < per_file:
+                return files
+
+    def _resume(self, job: StoredExport, target: Path) -> tuple[list[OutputFile], str | None]:
+        """The files an earlier attempt completed and the id to go on after (none: from
+        the first Patient); anything else in the job's directory goes."""
+        files = output_files(job)
+        after = job.checkpoint_after
+        if any(not (target / f.name).is_file() for f in files):
+            log.warning("export %s: files an earlier attempt completed are missing (is "
+                        "EXPORT_DIRECTORY shared by every instance?); starting from the "
+                        "first Patient", job.id)
+            files, after = [], None
+        elif files:
+            log.info("export %s: taken over; keeping %d files of %d resources, going on "
+                     "after them", job.id, len(files), sum(f.count for f in files))
+        target.mkdir(parents=True, exist_ok=True)
+        kept = {f.name for f in files}
+        for path in target.iterdir():
+            if path.name not in kept:
+                path.unlink()
+        return files, after
+
+    def _complete(self, job: StoredExport, files: list[OutputFile], after: str | None,
+                  part: Path) -> None:
+        """Record the last of ``files`` as completed, with the checkpoint ``after``, and
+        give the file its name while the transaction holds the job's row; :class:`LeaseLost`
+        when the job is no longer ours."""
+        final = part.with_name(files[-1].name)
+        values = {"output": orjson.dumps([f.__dict__ for f in files]),
+                  "checkpoint_after": after, "checkpoint_attempt": job.attempts,
+                  "exported": sum(f.count for f in files)}
+
+        def complete(uow: UnitOfWork) -> bool:
+            if not uow.exports.renew(job.id, self.owner, self._lease_end(), values):
+                return False
+            if part.exists():  # not when this runs again after a lost race
+                os.replace(part, final)
+                _sync_directory(final.parent)
+            return True
+
+        if not run_write(self.engine, complete):
+            raise LeaseLost(job.id)
 
     def _renew(self, job_id: str, values: dict[str, int], disclosed: list[str],
                access: Access | None = None) -> None:
@@ -304,46 +383,13 @@ class Exporter:
             remove_files(self.directory, job_id)
 
 
-class NdjsonFiles:
-    """The NDJSON files of one resource type in a job's directory: ``<Type>-1.ndjson``,
-    ``<Type>-2.ndjson``… of at most ``per_file`` lines each; :attr:`done` lists them once
-    closed (the with-block's end)."""
-
-    def __init__(self, directory: Path, resource_type: str, per_file: int) -> None:
-        self.directory = directory
-        self.resource_type = resource_type
-        self.per_file = max(1, per_file)
-        self.done: list[OutputFile] = []
-        self._handle: IO[bytes] | None = None
-        self._lines = 0
-
-    def __enter__(self) -> NdjsonFiles:
-        return self
-
-    def write(self, lines: list[bytes]) -> None:
-        """Append lines (each ending in a newline), starting a new file when one is full;
-        flushed to the operating system before the caller records the progress."""
-        for line in lines:
-            if self._handle is None or self._lines == self.per_file:
-                self._close()
-                name = file_name(self.resource_type, len(self.done) + 1)
-                self._handle = (self.directory / name).open("wb")
-            self._handle.write(line)
-            self._lines += 1
-        if self._handle is not None:
-            self._handle.flush()
-
-    def _close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-            self.done.append(OutputFile(self.resource_type,
-                                        file_name(self.resource_type, len(self.done) + 1),
-                                        self._lines))
-            self._lines = 0
-
-    def __exit__(self, *exc: object) -> None:
-        self._close()
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a crash of the machine keeps it)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _claim(uow: UnitOfWork, *, job_id: str, owner: str, until: datetime) -> bool:
