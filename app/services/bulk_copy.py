@@ -59,6 +59,7 @@ from app.adapters.patient_copy import (
     defer_search_indexes,
     encode,
     missing_search_indexes,
+    restore_record_indexes,
     restore_search_indexes,
 )
 from app.adapters.patient_repository import patient_rows
@@ -193,14 +194,13 @@ class CopyLoad(BulkLoad):
             raise ProgressMoved(f"The progress of this load ({self.job}) moved under it: is "
                                 "another load of the same source or job running?")
         batch = _Batch(uow)
-        existing = uow.patients.existing_ids(
-            p.patient_id for p in prepared if p.client_id and p.patient_id)
-        for offset, item in enumerate(prepared, start=position + 1):
-            again = item.client_id and (item.patient_id in existing
-                                        or item.patient_id in batch.ids)
-            if item.patient_id is not None:
-                batch.ids.add(item.patient_id)
-            if item.outcome == "copy" and not again:
+        again = _updates(prepared, uow.patients.existing_ids(
+            p.patient_id for p in prepared if p.client_id and p.patient_id))
+        if self.deferred and any(again):
+            restore_record_indexes(uow.connection)  # an update replaces a record's rows
+        for offset, (item, update) in enumerate(zip(prepared, again, strict=True),
+                                                start=position + 1):
+            if item.outcome == "copy" and not update:
                 batch.run.append((offset, item))
                 continue
             batch.flush()
@@ -214,13 +214,24 @@ class CopyLoad(BulkLoad):
         return batch.refusals, batch.counts
 
 
+def _updates(prepared: Sequence[Prepared], existing: set[str]) -> list[bool]:
+    """Per resource of a batch: whether it updates a record (its id is stored already, or
+    came earlier in the batch)."""
+    seen = set(existing)
+    updates = []
+    for item in prepared:
+        updates.append(item.client_id and item.patient_id in seen)
+        if item.patient_id is not None:
+            seen.add(item.patient_id)
+    return updates
+
+
 @dataclass
 class _Batch:
     """One batch's transaction: runs of new Patients COPYed, the rest written in order."""
 
     uow: UnitOfWork
     run: list[tuple[int, Prepared]] = field(default_factory=list)
-    ids: set[str] = field(default_factory=set)
     refusals: list[Refusal] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 

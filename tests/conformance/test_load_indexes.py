@@ -14,14 +14,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.adapters.patient_copy import (
-    DEFERRED_FOREIGN_KEYS,
     DEFERRED_INDEXES,
+    DEFERRED_KEYS,
+    RECORD_INDEXES,
     defer_search_indexes,
+    missing_search_indexes,
+    restore_record_indexes,
     restore_search_indexes,
 )
 from tests.conformance.test_cli import cli
 from tests.conformance.test_load_resume import BATCH, LINES, kill_after_a_commit, lines
-from tests.support import Database, patient, unique_name
+from tests.support import Database, make_pnr, patient, unique_name
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
@@ -67,7 +70,8 @@ def test_a_first_load_stopped_midway_resumes_and_ends_with_the_migrated_schema(
     stopped = {name for name, _definition in schema(own_database)}
     assert not deferred_names() & stopped, "a first load keeps the search indexes"
     assert not any(name.endswith("_patient_id_fkey") and name.split(".")[0] in
-                   {table.name for table in DEFERRED_FOREIGN_KEYS} for name in stopped)
+                   {table.name for table in DEFERRED_KEYS} for name in stopped)
+    assert not {f"{table.name}_pkey" for table in DEFERRED_KEYS} & stopped
     assert "uq_patient_identifier_active" in stopped  # the uniqueness rule never goes
     done = cli(own_database, "load", str(source), "--batch-size", str(BATCH))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -124,3 +128,55 @@ def test_two_builds_at_once_build_once_and_neither_fails(own_database):
 def _restore(engine) -> list[str]:
     with engine.begin() as conn:
         return restore_search_indexes(conn)
+
+
+def test_the_indexes_an_update_needs_are_built_alone_and_the_rest_wait(own_database):
+    migrated = schema(own_database)
+    engine = create_engine(own_database.url)
+    try:
+        with engine.begin() as conn:
+            assert defer_search_indexes(conn)
+            every = set(missing_search_indexes(conn))
+        assert {str(index.name) for index in RECORD_INDEXES} == {
+            "ix_patient_identifier_patient", "ix_patient_string_patient",
+            "ix_patient_token_patient"}
+        with engine.begin() as conn:
+            built = restore_record_indexes(conn)
+            assert set(built) == {str(index.name) for index in RECORD_INDEXES}
+            assert set(missing_search_indexes(conn)) == every - set(built)
+            assert restore_record_indexes(conn) == []
+        with engine.begin() as conn:
+            assert set(restore_search_indexes(conn)) == every - set(built)
+    finally:
+        engine.dispose()
+    assert schema(own_database) == migrated
+
+
+def test_a_first_load_that_updates_a_record_it_wrote_replaces_its_index_rows(
+        own_database, tmp_path):
+    """The update comes in a later batch than the create: the record's old name and
+    identifier are no longer found, its new ones are, and the schema ends as migrated."""
+    migrated = schema(own_database)
+    before, after = unique_name("Innan"), unique_name("Efter")
+    first, second = make_pnr(), make_pnr()
+    record = patient(before, id="load-updated-1", pnr=first)
+    others = [patient(unique_name("Annan"), given=f"Rad{number}") for number in range(4)]
+    source = tmp_path / "patients.ndjson"
+    source.write_text("".join(json.dumps(resource) + "\n" for resource in [
+        record, *others, {**record, "name": [{"family": after, "given": ["Testa"]}],
+                          "identifier": [{"system": record["identifier"][0]["system"],
+                                          "value": second}]}]))
+    done = cli(own_database, "load", str(source), "--batch-size", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "created 5, updated 1, refused 0" in done.stdout
+    engine = create_engine(own_database.url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT param, exact FROM patient_string WHERE patient_id = 'load-updated-1' "
+                "AND param = 'family' UNION ALL SELECT 'identifier', value "
+                "FROM patient_identifier WHERE patient_id = 'load-updated-1'")).all()
+    finally:
+        engine.dispose()
+    assert sorted(rows) == [("family", after), ("identifier", second)]
+    assert schema(own_database) == migrated
