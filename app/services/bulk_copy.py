@@ -20,12 +20,15 @@ checkpoint and outcomes and changes how a batch is written:
   savepoint: a record with ``Patient.link`` (links, their protection and ``seealso``
   mirroring), an id that exists (an update) or comes again later in the file.
 * A first load (no Patient stored yet) drops the search indexes and the index tables'
-  foreign keys (:data:`~app.adapters.patient_copy.DEFERRED_INDEXES`) and builds them once
-  at its end (:meth:`CopyLoad.finish`), which costs PostgreSQL about half the CPU of
-  keeping them up row by row; an incremental load keeps them. A first load stopped before
-  its end leaves them missing: run again, it resumes and builds them at its end, and
-  ``python -m app db upgrade`` builds them too. Either way the rules stay: the unique
-  index of active identifiers and the primary keys are never dropped and guard against a
+  primary and foreign keys (:data:`~app.adapters.patient_copy.DEFERRED_INDEXES`,
+  :data:`~app.adapters.patient_copy.DEFERRED_KEYS`) and builds them once at its end
+  (:meth:`CopyLoad.finish`), which costs PostgreSQL less than half the CPU of keeping them
+  up row by row; an incremental load keeps them. A batch that updates a record (its id
+  stored already) first builds the indexes by which the update finds the record's rows.
+  A first load stopped before its end leaves them missing: run again, it resumes and
+  builds them at its end, and ``python -m app db upgrade`` builds them too. Either way the
+  rules stay: the unique index of active identifiers and the primary keys of ``patient``
+  and ``patient_history`` are never dropped and guard against a
   concurrent writer (the REST API, a second load), whose win fails the COPY; the
   transaction is then run again (:func:`app.services.transactions.run_write`) and its
   check sees the winner.
