@@ -84,30 +84,30 @@ def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
 
 
 #: The search indexes a first load builds once at its end instead of row by row (issue 16:
-#: with them, :data:`DEFERRED_KEYS` and the ``*_patient`` indexes in place PostgreSQL spent
-#: 0.34 ms of CPU per Patient; without them 0.14, plus what building them afterwards costs).
-#: What the load itself reads by stays: the primary keys of ``patient`` and
-#: ``patient_history``, the unique index of active identifiers and
-#: ``ix_patient_identifier_value`` (each batch looks its identifiers up by value: without it
-#: every batch would scan the table, and a load would grow with the square of its size).
+#: with them and :data:`DEFERRED_FOREIGN_KEYS` in place PostgreSQL spent 0.34 ms of CPU per
+#: Patient; without them 0.14, plus what building them afterwards costs; the ``*_patient``
+#: indexes, kept at first, were more than half of the rest). What the load itself reads by
+#: stays: the primary keys (adding one back takes an exclusive lock, which deadlocked with
+#: concurrent writers), the unique index of active identifiers and
+#: ``ix_patient_identifier_value`` (each batch looks its identifiers up by value: without
+#: it every batch would scan the table, and a load would grow with the square of its size).
 #: ``patient_link`` keeps all of its indexes: the load's links are read as they come.
 DEFERRED_INDEXES: tuple[Index, ...] = tuple(
     index for table in (patient, patient_history, patient_identifier, patient_string,
                         patient_token)
     for index in table.indexes
     if not index.unique and index.name != "ix_patient_identifier_value")
-#: The deferred indexes by which a write finds a record's index rows (an update replaces
-#: them): :func:`restore_record_indexes` builds them as soon as a first load updates a
-#: record it has written, before the update would scan the tables for its rows.
+#: The deferred indexes by which a write finds a record's index rows (a new version replaces
+#: them): :func:`restore_record_indexes` builds them before a first load writes a new
+#: version of a record it has written, which would otherwise scan the tables for its rows.
 RECORD_INDEXES: tuple[Index, ...] = tuple(
     index for index in DEFERRED_INDEXES
     if index.name.endswith("_patient"))  # type: ignore[union-attr]
-#: The index tables whose primary key (a serial id nothing reads by: kept up row by row it
-#: cost about a third of the COPY of these tables) and foreign key to ``patient`` (checked
-#: row by row, ~30 look-ups per Patient) a first load adds back at its end. Nothing deletes
-#: ``patient`` rows (a delete is logical), so the rows written meanwhile cannot lose their
-#: Patient, and the database gives each row its id whether or not the key is there.
-DEFERRED_KEYS: tuple[Table, ...] = (patient_identifier, patient_string, patient_token)
+#: The index tables whose foreign key to ``patient`` a first load adds back at its end:
+#: checked row by row, it costs ~30 look-ups per Patient. Nothing deletes ``patient`` rows
+#: (a delete is logical), so the rows written meanwhile cannot lose their Patient.
+DEFERRED_FOREIGN_KEYS: tuple[Table, ...] = (patient_identifier, patient_string,
+                                            patient_token)
 #: The tables whose indexes and keys a deferral changes, locked in this order.
 _DEFERRING_TABLES = "patient, patient_history, patient_identifier, patient_string, " \
     "patient_token"
@@ -117,8 +117,8 @@ _INDEX_LOCK = "SELECT pg_advisory_xact_lock(hashtext('sweid:search-indexes'))"
 
 
 def defer_search_indexes(conn: Connection) -> bool:
-    """For a first load — no Patient stored — drop :data:`DEFERRED_INDEXES` and the keys
-    of :data:`DEFERRED_KEYS` until :func:`restore_search_indexes`. Whether it did."""
+    """For a first load — no Patient stored — drop :data:`DEFERRED_INDEXES` and
+    :data:`DEFERRED_FOREIGN_KEYS` until :func:`restore_search_indexes`. Whether it did."""
     stored = "SELECT EXISTS (SELECT 1 FROM patient)"
     if conn.exec_driver_sql(stored).scalar():
         return False  # an incremental load: no lock taken, a live server never waits
@@ -130,25 +130,20 @@ def defer_search_indexes(conn: Connection) -> bool:
         conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
     for table, name in _foreign_keys(conn):
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {_quoted(name)}")
-    for table in DEFERRED_KEYS:
-        conn.exec_driver_sql(
-            f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {_primary_key(table)}")
     return True
 
 
 def missing_search_indexes(conn: Connection) -> list[str]:
-    """The deferred indexes and keys the database lacks (empty: none). One catalog query:
+    """The deferred indexes and foreign keys the database lacks (empty: none). One catalog query:
     readiness (:mod:`app.services.health`) asks it on every probe."""
     indexes, keyed_tables = conn.exec_driver_sql(
         "SELECT ARRAY(SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()), "
         "ARRAY(SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
         "AND conrelid::regclass::text = ANY(%(tables)s))",
-        {"tables": [table.name for table in DEFERRED_KEYS]}).one()
+        {"tables": [table.name for table in DEFERRED_FOREIGN_KEYS]}).one()
     present, keyed = set(indexes), set(keyed_tables)
     return ([str(index.name) for index in DEFERRED_INDEXES if index.name not in present]
-            + [_primary_key(table) for table in DEFERRED_KEYS
-               if _primary_key(table) not in present]
-            + [f"{table.name} → patient" for table in DEFERRED_KEYS
+            + [f"{table.name} → patient" for table in DEFERRED_FOREIGN_KEYS
                if table.name not in keyed])
 
 
@@ -160,12 +155,8 @@ def restore_search_indexes(conn: Connection) -> list[str]:
     if not missing:
         return []
     _build_indexes(conn, [index for index in DEFERRED_INDEXES if index.name in missing])
-    for table in DEFERRED_KEYS:
-        if _primary_key(table) in missing:
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD CONSTRAINT "
-                                 f"{_primary_key(table)} PRIMARY KEY (id)")
     keyed = {table for table, _name in _foreign_keys(conn)}
-    for table in DEFERRED_KEYS:
+    for table in DEFERRED_FOREIGN_KEYS:
         if table.name not in keyed:
             for constraint in table.foreign_key_constraints:
                 conn.execute(AddConstraint(constraint))
@@ -174,8 +165,9 @@ def restore_search_indexes(conn: Connection) -> list[str]:
 
 def restore_record_indexes(conn: Connection) -> list[str]:
     """Build the :data:`RECORD_INDEXES` a first load dropped (the others wait for its end);
-    what it built. Call it before anything else of the transaction touches the tables: it
-    queues behind another build as :func:`restore_search_indexes` does."""
+    what it built. In a transaction of its own: it queues behind another build or deferral
+    as :func:`restore_search_indexes` does, and a transaction that had read the tables
+    first could deadlock with them."""
     missing = _missing_under_lock(conn)
     built = [index for index in RECORD_INDEXES if index.name in missing]
     _build_indexes(conn, built)
@@ -197,22 +189,17 @@ def _build_indexes(conn: Connection, indexes: list[Index]) -> None:
         index.create(conn)
 
 
-def _primary_key(table: Table) -> str:
-    """The name PostgreSQL gave the primary key of ``table`` (the migrations name none)."""
-    return f"{table.name}_pkey"
-
-
 def _quoted(name: str) -> str:
     """An SQL identifier as a quoted one."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def _foreign_keys(conn: Connection) -> list[tuple[str, str]]:
-    """(table, constraint name) of the foreign keys of :data:`DEFERRED_KEYS`."""
+    """(table, constraint name) of the foreign keys of :data:`DEFERRED_FOREIGN_KEYS`."""
     return [(str(table), str(name)) for table, name in conn.exec_driver_sql(
         "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
         "AND conrelid::regclass::text = ANY(%(tables)s)",
-        {"tables": [table.name for table in DEFERRED_KEYS]})]
+        {"tables": [table.name for table in DEFERRED_FOREIGN_KEYS]})]
 
 
 def analyze(conn: Connection) -> None:

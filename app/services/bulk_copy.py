@@ -19,17 +19,18 @@ checkpoint and outcomes and changes how a batch is written:
 * What is not a plain create goes through the service as before, in file order, inside a
   savepoint: a record with ``Patient.link`` (links, their protection and ``seealso``
   mirroring), an id that exists (an update) or comes again later in the file.
-* A first load (no Patient stored yet) drops the search indexes and the index tables'
-  primary and foreign keys (:data:`~app.adapters.patient_copy.DEFERRED_INDEXES`,
-  :data:`~app.adapters.patient_copy.DEFERRED_KEYS`) and builds them once at its end
+* A first load (no Patient stored yet) drops the search indexes, the index tables'
+  ``patient_id`` indexes and their foreign keys
+  (:data:`~app.adapters.patient_copy.DEFERRED_INDEXES`,
+  :data:`~app.adapters.patient_copy.DEFERRED_FOREIGN_KEYS`) and builds them once at its end
   (:meth:`CopyLoad.finish`), which costs PostgreSQL less than half the CPU of keeping them
-  up row by row; an incremental load keeps them. A batch that updates a record (its id
-  stored already) first builds the indexes by which the update finds the record's rows.
-  A first load stopped before its end leaves them missing: run again, it resumes and
-  builds them at its end, and ``python -m app db upgrade`` builds them too. Either way the
-  rules stay: the unique index of active identifiers and the primary keys of ``patient``
-  and ``patient_history`` are never dropped and guard against a
-  concurrent writer (the REST API, a second load), whose win fails the COPY; the
+  up row by row; an incremental load keeps them. Before a batch that may write a new
+  version of a stored record (an update, or a record with links), a transaction of its own
+  builds the ``patient_id`` indexes, by which that write finds the record's rows. A first
+  load stopped before its end leaves them missing: run again, it resumes and builds them
+  at its end, and ``python -m app db upgrade`` builds them too. Either way the rules stay:
+  the unique index of active identifiers and the primary keys are never dropped and guard
+  against a concurrent writer (the REST API, a second load), whose win fails the COPY; the
   transaction is then run again (:func:`app.services.transactions.run_write`) and its
   check sees the winner.
 * At the end the tables are analysed: the planner's statistics of a freshly loaded
@@ -73,7 +74,7 @@ from app.domain.patient_index import PatientIndex, index_patient
 from app.identity.errors import ValidationError
 from app.services import patients
 from app.services.bulk_load import BulkLoad, ProgressMoved, Refusal
-from app.services.transactions import run_write
+from app.services.transactions import run_read, run_write
 
 #: Resources per batch (one transaction, one COPY per table) unless the caller says.
 DEFAULT_BATCH = 2000
@@ -148,6 +149,9 @@ class CopyLoad(BulkLoad):
     ``resources`` may hold NDJSON lines (bytes) as well as parsed resources."""
 
     workers: int = field(default_factory=default_workers)
+    #: Whether this run has built the :data:`~app.adapters.patient_copy.RECORD_INDEXES` a
+    #: first load defers (or found them built).
+    record_indexes: bool = field(default=False, init=False)
 
     def batches(self, start: int, size: int) -> Iterator[tuple[int, list[Refusal]]]:
         """As :meth:`BulkLoad.batches`; the workers prepare a few batches ahead."""
@@ -185,10 +189,23 @@ class CopyLoad(BulkLoad):
         return built
 
     def _copy_batch(self, position: int, prepared: list[Prepared]) -> list[Refusal]:
+        if self.deferred and not self.record_indexes and self._writes_versions(prepared):
+            run_write(self.engine, lambda uow: restore_record_indexes(uow.connection))
+            self.record_indexes = True
         refusals, counts = run_write(self.engine, partial(self._copy_write, position, prepared))
         self.counts.update(counts)
         self.done = position + len(prepared)
         return refusals
+
+    def _writes_versions(self, prepared: list[Prepared]) -> bool:
+        """Whether a batch may write a new version of a stored record: it updates one (an id
+        stored already, or earlier in the batch), or writes a record with links through the
+        service (mirroring a ``seealso`` link writes the linked record)."""
+        if any(item.outcome == "write" for item in prepared):
+            return True
+        given = _given_ids(prepared)
+        return bool(given) and any(_updates(prepared, run_read(
+            self.engine, lambda uow: uow.patients.existing_ids(given))))
 
     def _copy_write(self, position: int, prepared: list[Prepared],
                     uow: UnitOfWork) -> tuple[list[Refusal], Counter[str]]:
@@ -197,10 +214,7 @@ class CopyLoad(BulkLoad):
             raise ProgressMoved(f"The progress of this load ({self.job}) moved under it: is "
                                 "another load of the same source or job running?")
         batch = _Batch(uow)
-        again = _updates(prepared, uow.patients.existing_ids(
-            p.patient_id for p in prepared if p.client_id and p.patient_id))
-        if self.deferred and any(again):
-            restore_record_indexes(uow.connection)  # an update replaces a record's rows
+        again = _updates(prepared, uow.patients.existing_ids(_given_ids(prepared)))
         for offset, (item, update) in enumerate(zip(prepared, again, strict=True),
                                                 start=position + 1):
             if item.outcome == "copy" and not update:
@@ -215,6 +229,11 @@ class CopyLoad(BulkLoad):
                 batch.counts["skipped"] += 1
         batch.flush()
         return batch.refusals, batch.counts
+
+
+def _given_ids(prepared: Sequence[Prepared]) -> list[str]:
+    """The ids the resources of a batch came with."""
+    return [item.patient_id for item in prepared if item.client_id and item.patient_id]
 
 
 def _updates(prepared: Sequence[Prepared], existing: set[str]) -> list[bool]:

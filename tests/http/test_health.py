@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 from app.adapters.migrate import head_revisions
 from app.adapters.patient_copy import (
+    DEFERRED_FOREIGN_KEYS,
     DEFERRED_INDEXES,
-    DEFERRED_KEYS,
     defer_search_indexes,
 )
 from tests.support import ROOT, Database, Server, migrate
@@ -166,8 +166,7 @@ def test_readyz_stays_200_but_warns_while_a_stopped_first_load_left_the_search_i
         assert check["status"] == "warn"
         missing = check["observedValue"].split(", ")
         assert set(missing) == ({str(index.name) for index in DEFERRED_INDEXES}
-                                | {f"{table.name}_pkey" for table in DEFERRED_KEYS}
-                                | {f"{table.name} → patient" for table in DEFERRED_KEYS})
+                                | {f"{table.name} → patient" for table in DEFERRED_FOREIGN_KEYS})
         for advice in ("`python -m app load FILE` again", "`python -m app db upgrade`"):
             assert advice in check["output"]
         assert body["output"] == check["output"]
