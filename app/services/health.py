@@ -30,8 +30,8 @@ UPGRADE = "run `python -m app db upgrade`"
 #: stopped job and builds whatever is missing at its end; ``db upgrade`` builds it too).
 MISSING_INDEXES = (
     "Search indexes are missing ({count}): a first bulk load drops them and builds them at "
-    "its end, so one is running or was stopped before its end. Searches answer correctly but "
-    "scan whole tables. A stopped load: run the same `python -m app load FILE` again (it "
+    "its end, so one is running or was stopped before its end. Searches, updates and deletes "
+    "answer correctly but scan whole tables. A stopped load: run the same `python -m app load FILE` again (it "
     "resumes and builds them at its end), or run `python -m app db upgrade` (builds them; "
     "writes to the Patient tables wait meanwhile)")
 

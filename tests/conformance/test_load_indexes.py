@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from app.adapters.patient_copy import (
     DEFERRED_FOREIGN_KEYS,
@@ -109,19 +110,26 @@ def test_an_incremental_load_keeps_every_index(own_database, tmp_path):
     assert schema(own_database) == migrated
 
 
-def test_two_builds_at_once_build_once_and_neither_fails(own_database):
-    """Two first loads finishing together (or a load's end and db upgrade) take turns."""
+@pytest.fixture
+def deferred(own_database) -> Iterator[Engine]:
+    """An engine on a database whose search indexes a first load has just deferred; the
+    test must leave the schema as the migrations made it."""
     migrated = schema(own_database)
     engine = create_engine(own_database.url)
     try:
         with engine.begin() as conn:
             assert defer_search_indexes(conn)
-        with ThreadPoolExecutor(2) as pool:
-            built = list(pool.map(lambda _: _restore(engine), range(2)))
+        yield engine
     finally:
         engine.dispose()
-    assert sorted(map(bool, built)) == [False, True]
     assert schema(own_database) == migrated
+
+
+def test_two_builds_at_once_build_once_and_neither_fails(deferred):
+    """Two first loads finishing together (or a load's end and db upgrade) take turns."""
+    with ThreadPoolExecutor(2) as pool:
+        built = list(pool.map(lambda _: _restore(deferred), range(2)))
+    assert sorted(map(bool, built)) == [False, True]
 
 
 def _restore(engine) -> list[str]:
@@ -129,26 +137,19 @@ def _restore(engine) -> list[str]:
         return restore_search_indexes(conn)
 
 
-def test_the_indexes_an_update_needs_are_built_alone_and_the_rest_wait(own_database):
-    migrated = schema(own_database)
-    engine = create_engine(own_database.url)
-    try:
-        with engine.begin() as conn:
-            assert defer_search_indexes(conn)
-            every = set(missing_search_indexes(conn))
-        assert {str(index.name) for index in RECORD_INDEXES} == {
-            "ix_patient_identifier_patient", "ix_patient_string_patient",
-            "ix_patient_token_patient"}
-        with engine.begin() as conn:
-            built = restore_record_indexes(conn)
-            assert set(built) == {str(index.name) for index in RECORD_INDEXES}
-            assert set(missing_search_indexes(conn)) == every - set(built)
-            assert restore_record_indexes(conn) == []
-        with engine.begin() as conn:
-            assert set(restore_search_indexes(conn)) == every - set(built)
-    finally:
-        engine.dispose()
-    assert schema(own_database) == migrated
+def test_the_indexes_an_update_needs_are_built_alone_and_the_rest_wait(deferred):
+    with deferred.begin() as conn:
+        every = set(missing_search_indexes(conn))
+    assert {str(index.name) for index in RECORD_INDEXES} == {
+        "ix_patient_identifier_patient", "ix_patient_string_patient",
+        "ix_patient_token_patient"}
+    with deferred.begin() as conn:
+        built = restore_record_indexes(conn)
+        assert set(built) == {str(index.name) for index in RECORD_INDEXES}
+        assert set(missing_search_indexes(conn)) == every - set(built)
+        assert restore_record_indexes(conn) == []
+    with deferred.begin() as conn:
+        assert set(restore_search_indexes(conn)) == every - set(built)
 
 
 def test_a_first_load_that_updates_a_record_it_wrote_replaces_its_index_rows(
