@@ -31,9 +31,9 @@ UPGRADE = "run `python -m app db upgrade`"
 MISSING_INDEXES = (
     "Search indexes are missing ({count}): a first bulk load drops them and builds them at "
     "its end, so one is running or was stopped before its end. Searches, updates and deletes "
-    "answer correctly but scan whole tables. A stopped load: run the same `python -m app load FILE` again (it "
-    "resumes and builds them at its end), or run `python -m app db upgrade` (builds them; "
-    "writes to the Patient tables wait meanwhile)")
+    "answer correctly but scan whole tables. A stopped load: run the same "
+    "`python -m app load FILE` again (it resumes and builds them at its end), or run "
+    "`python -m app db upgrade` (builds them; writes to the Patient tables wait meanwhile)")
 
 #: The last search-index warning logged, per database (logged again only when it changes).
 _logged: dict[str, str | None] = {}
