@@ -13,8 +13,9 @@ the next claim goes on where the job's checkpoint says. A file is written as
 ``<name>.part``, synced, and renamed to its name in the transaction that records it as
 completed together with the checkpoint (the id of its last Patient) — while that
 transaction holds the job's row, so an exporter that lost the lease never names a file.
-The next attempt keeps the completed files untouched, removes anything else in the
-job's directory (the file being written when the exporter died), and reads the Patients
+The next attempt keeps the completed files untouched (when each still holds the lines
+recorded for it; otherwise it starts again from the first Patient), removes anything else
+in the job's directory (the file being written when the exporter died), and reads the Patients
 after the checkpoint. It reads them in the same id order under the same rule: the job
 exports the Patients as they were stored at or before its ``transaction_time`` (the
 kick-off), so a Patient written between attempts is neither exported twice nor lost: it is
@@ -174,6 +175,19 @@ def output_files(job: StoredExport) -> list[OutputFile]:
     return [OutputFile(**item) for item in orjson.loads(job.output or b"[]")]
 
 
+def file_is_whole(path: Path, count: int) -> bool:
+    """Whether a file an attempt completed is still as it was written: there, ``count``
+    NDJSON lines, each ended. Read in blocks: at most 100,000 lines a file."""
+    if not path.is_file():
+        return False
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for block in iter(partial(handle.read, 1 << 20), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines == count and last == b"\n"
+
+
 def file_path(directory: Path, job: StoredExport, name: str) -> Path:
     """The path of one of a completed job's files (404 for any other name)."""
     if job.state != COMPLETED or name not in {f.name for f in output_files(job)}:
@@ -319,10 +333,10 @@ class Exporter:
         the first Patient); anything else in the job's directory goes."""
         files = output_files(job)
         after = job.checkpoint_after
-        if any(not (target / f.name).is_file() for f in files):
-            log.warning("export %s: files an earlier attempt completed are missing (is "
-                        "EXPORT_DIRECTORY shared by every instance?); starting from the "
-                        "first Patient", job.id)
+        if any(not file_is_whole(target / f.name, f.count) for f in files):
+            log.warning("export %s: files an earlier attempt completed are missing or not "
+                        "whole (is EXPORT_DIRECTORY shared by every instance?); starting "
+                        "from the first Patient", job.id)
             files, after = [], None
         elif files:
             log.info("export %s: taken over; keeping %d files of %d resources, going on "
