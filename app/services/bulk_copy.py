@@ -214,8 +214,8 @@ class CopyLoad(BulkLoad):
             raise ProgressMoved(f"The progress of this load ({self.job}) moved under it: is "
                                 "another load of the same source or job running?")
         batch = _Batch(uow)
-        again = _updates(prepared, uow.patients.existing_ids(_given_ids(prepared)))
-        for offset, (item, update) in enumerate(zip(prepared, again, strict=True),
+        updates = _updates(prepared, uow.patients.existing_ids(_given_ids(prepared)))
+        for offset, (item, update) in enumerate(zip(prepared, updates, strict=True),
                                                 start=position + 1):
             if item.outcome == "copy" and not update:
                 batch.run.append((offset, item))

@@ -37,6 +37,20 @@ def _server(database: Database, directory: Path, **settings: str) -> Server:
     return Server(database, env={**ENV, "EXPORT_DIRECTORY": str(directory), **settings})
 
 
+def _exporting(database: Database, directory: Path, per_file: int,
+               port: int | None = None) -> Server:
+    """A started server on the (upgraded) database that exports in pages of 5 into files of
+    ``per_file`` and holds a job's lease 3 s, so a killed one's job is taken over at once;
+    ``port``: that of the server it replaces (a status URL names the port)."""
+    server = _server(database, directory, EXPORT_PAGE_SIZE="5",
+                     EXPORT_FILE_MAX_RESOURCES=str(per_file), EXPORT_LEASE_SECONDS="3",
+                     EXPORT_POLL_SECONDS="0.1")
+    server.upgrade = False
+    if port is not None:
+        server.port = port
+    return server.start()
+
+
 def test_a_queued_job_answers_202_the_owner_limit_429_and_cancel_404(tmp_path: Path):
     database = Database.fresh(tmp_path)
     server = _server(database, tmp_path / "files", EXPORT_WORKER="off").start()
@@ -103,11 +117,7 @@ def test_a_job_whose_server_is_killed_is_finished_after_its_lease_runs_out(tmp_p
     database = Database.fresh(tmp_path)
     _load(database, tmp_path, count)
     files = tmp_path / "files"
-    settings = {"EXPORT_PAGE_SIZE": "5", "EXPORT_FILE_MAX_RESOURCES": "700",
-                "EXPORT_LEASE_SECONDS": "3", "EXPORT_POLL_SECONDS": "0.1"}
-    first = _server(database, files, **settings)
-    first.upgrade = False
-    first.start()
+    first = _exporting(database, files, 700)
     with session_with(MASKED, sub="interrupted") as owner:
         try:
             status_url = kickoff(owner, first.base)
@@ -124,10 +134,7 @@ def test_a_job_whose_server_is_killed_is_finished_after_its_lease_runs_out(tmp_p
         finally:
             first.stop()
         assert progress.startswith("running") and f"of {count}" in progress, progress
-        second = _server(database, files, **settings)
-        second.upgrade = False
-        second.port = first.port  # the status URL names the port
-        second.start()
+        second = _exporting(database, files, 700, port=first.port)
         try:
             manifest = wait_manifest(owner, status_url, timeout=120)
             resources = download(owner, manifest)
@@ -222,11 +229,7 @@ def test_a_taken_over_job_keeps_its_completed_files_and_goes_on_after_them(tmp_p
     database = Database.fresh(tmp_path)
     _load(database, tmp_path, count)
     files = tmp_path / "files"
-    settings = {"EXPORT_PAGE_SIZE": "5", "EXPORT_FILE_MAX_RESOURCES": str(per_file),
-                "EXPORT_LEASE_SECONDS": "3", "EXPORT_POLL_SECONDS": "0.1"}
-    first = _server(database, files, **settings)
-    first.upgrade = False
-    first.start()
+    first = _exporting(database, files, per_file)
     with session_with(MASKED, sub="resumed") as owner:
         try:
             status_url = kickoff(owner, first.base)
@@ -268,10 +271,7 @@ def test_a_taken_over_job_keeps_its_completed_files_and_goes_on_after_them(tmp_p
         finally:
             writer.stop()
 
-        second = _server(database, files, **settings)
-        second.upgrade = False
-        second.port = first.port  # the status URL names the port
-        second.start()
+        second = _exporting(database, files, per_file, port=first.port)
         try:
             progress: list[int] = []
             deadline = time.monotonic() + 120
