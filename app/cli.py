@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.domain.access import Access
+from app.domain.text import parse_json
 from app.identity import lrid_vgr, nrid
 from app.logs import protect_command_line
 
@@ -249,8 +250,6 @@ def _read_resources(path: str, *,
     the file's content (for the job's hash). NDJSON lines are read from the file as they
     are wanted: parsed (``parse_lines``: each line checked first), or as bytes (the COPY
     load's workers parse them)."""
-    import json
-
     from app.adapters.ndjson_file import NdjsonLines, ParsedLines
 
     lines = NdjsonLines(path)
@@ -259,7 +258,7 @@ def _read_resources(path: str, *,
     if lines and lines[0].lstrip().startswith(b"{") and (
             len(lines) == 1 or not _is_json(lines[0])):
         try:
-            document = json.loads(lines.content[:])
+            document = parse_json(lines.content[:])
         except ValueError:
             document = None  # not one document: NDJSON (a broken line is refused)
         if isinstance(document, dict):
@@ -278,10 +277,8 @@ def _read_resources(path: str, *,
 
 def _is_json(line: bytes) -> bool:
     """Whether ``line`` is a JSON text."""
-    import json
-
     try:
-        json.loads(line)
+        parse_json(line)
     except ValueError:
         return False
     return True

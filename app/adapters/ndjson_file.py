@@ -9,12 +9,13 @@ drops the pages when memory is wanted elsewhere.
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 from array import array
 from collections.abc import Sequence
 from typing import Any, overload
+
+from app.domain.text import parse_json
 
 #: Lines are separated by ``\n`` (an ``\r`` before it is JSON whitespace, kept in the line).
 _NEWLINE = b"\n"
@@ -88,5 +89,5 @@ class ParsedLines(Sequence[Any]):
 
     def __getitem__(self, at: int | slice) -> Any:
         if isinstance(at, slice):
-            return [json.loads(line) for line in self.lines[at]]
-        return json.loads(self.lines[at])
+            return [parse_json(line) for line in self.lines[at]]
+        return parse_json(self.lines[at])

@@ -13,7 +13,7 @@ from flask import Request, Response, current_app, g, request
 
 from app.adapters.patient_repository import StoredPatient
 from app.domain.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
-from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+from app.domain.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters, parse_json
 from app.masking import redact
 from app.xml import XmlError, from_xml, to_xml
 
@@ -51,8 +51,8 @@ def read_json_body() -> Any:
     if not data.strip():
         raise InvalidRequest("The request has no body")
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        document = parse_json(data)
+    except ValueError:
         raise InvalidRequest("The body is not valid JSON") from None
     # JSON writes a control character in a string only as an escape (\u0000 … \u001f).
     if b"\\u00" in data and has_control_characters(document):

@@ -42,7 +42,6 @@ before it starts.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import uuid
@@ -71,6 +70,7 @@ from app.adapters.unit_of_work import UnitOfWork
 from app.domain.errors import DomainError
 from app.domain.fhirdate import utc_now
 from app.domain.patient_index import PatientIndex, index_patient
+from app.domain.text import parse_json
 from app.identity.errors import ValidationError
 from app.services import patients
 from app.services.bulk_load import BulkLoad, ProgressMoved, Refusal
@@ -107,7 +107,7 @@ def prepare_batch(items: Sequence[Item], today: date) -> list[Prepared]:
 def prepare_one(item: Item, today: date) -> Prepared:
     """Everything a create does before it reads the database, for one resource."""
     try:
-        resource = json.loads(item) if isinstance(item, bytes) else item
+        resource = parse_json(item) if isinstance(item, bytes) else item
     except ValueError:
         return Prepared("refused", message=NOT_JSON)
     if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
@@ -294,7 +294,7 @@ class _Batch:
         """Write one resource through the service in a savepoint: refused, it leaves
         nothing behind and the batch goes on."""
         try:
-            resource = json.loads(item) if isinstance(item, bytes) else item
+            resource = parse_json(item) if isinstance(item, bytes) else item
         except ValueError:
             self.refuse(position, NOT_JSON)
             return

@@ -4,8 +4,10 @@ percent-encoded query strings alike."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +17,7 @@ from app.domain.text import (
     fold,
     has_control_characters,
     has_encoded_control_characters,
+    parse_json,
 )
 
 
@@ -39,6 +42,45 @@ def test_an_encoded_query_is_refused_exactly_when_its_values_would_be(key: str,
 
 def test_keys_count_too() -> None:
     assert has_control_characters({"fam\x07ily": "x"})
+
+
+def _forbidden_anywhere(node: Any) -> bool:
+    if isinstance(node, str):
+        return _forbidden(node)
+    if isinstance(node, dict):
+        return any(_forbidden_anywhere(key) or _forbidden_anywhere(value)
+                   for key, value in node.items())
+    if isinstance(node, list | tuple):
+        return any(_forbidden_anywhere(item) for item in node)
+    return False
+
+
+#: Parsed JSON documents, and the odd shapes a document that did not come from JSON text
+#: may have: tuples, keys that are not strings, numbers wider than 64 bits.
+_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (st.lists(children, max_size=4)
+                      | st.tuples(children, children)
+                      | st.dictionaries(st.text() | st.integers(), children, max_size=4)),
+    max_leaves=20)
+
+
+@given(_DOCUMENTS)
+def test_a_document_is_refused_exactly_when_one_of_its_strings_would_be(document: Any) -> None:
+    """The shortcut through the document's JSON text answers as the walk over its strings."""
+    assert has_control_characters(document) == _forbidden_anywhere(document)
+
+
+@pytest.mark.parametrize("text", [b'{"a": NaN}', b'{"a": 1e400}', b'{"a": "\\ud800"}',
+                                  b'{"a": "x\x01y"}', b'{"a": 1,}'])
+def test_json_text_is_read_strictly(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        parse_json(text)
+
+
+def test_an_escaped_control_character_is_read_and_then_found() -> None:
+    assert has_control_characters(parse_json(b'{"family": "A\\u0007b"}'))
+    assert not has_control_characters(parse_json(b'{"family": "A\\tb\\\\u0007"}'))
 
 
 def test_only_short_strings_are_remembered():
