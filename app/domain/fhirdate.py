@@ -82,4 +82,4 @@ def utc_now() -> datetime:
 
 def instant(value: datetime) -> str:
     """Format a stored naive-UTC datetime as a FHIR instant."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds") + "Z"
