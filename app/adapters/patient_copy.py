@@ -11,12 +11,12 @@ against a concurrent writer: a violation fails the whole COPY and its transactio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Index, Table
+from sqlalchemy import Connection, Index, String, Table
 from sqlalchemy.schema import AddConstraint
 
 from app.adapters.patient_repository import PatientRows
@@ -39,6 +39,10 @@ _COLUMNS: tuple[tuple[str, ...], ...] = tuple(
     for table in COPY_TABLES)
 #: Per table of :data:`COPY_TABLES`: a row's values in the order of its columns.
 _PICKS = tuple(itemgetter(*columns) for columns in _COLUMNS)
+#: Per table of :data:`COPY_TABLES`: whether each of its columns holds text, never null.
+_PLAIN = tuple(all(isinstance(table.c[name].type, String) and not table.c[name].nullable
+                   for name in columns) for table, columns in zip(COPY_TABLES, _COLUMNS,
+                                                                  strict=True))
 #: The COPY text of one or more records, a bytes string per table of :data:`COPY_TABLES`
 #: (empty: no rows).
 CopyChunks = tuple[bytes, ...]
@@ -49,22 +53,20 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 def encode(rows: PatientRows) -> CopyChunks:
     """``rows`` as COPY text lines, by table of :data:`COPY_TABLES`."""
     by_table = {patient: [rows.patient], patient_history: [rows.history], **rows.indexes}
-    return tuple("".join([_line(pick(row)) for row in by_table.get(table, ())]).encode()
-                 for table, pick in zip(COPY_TABLES, _PICKS, strict=True))
+    return tuple(_lines([pick(row) for row in by_table.get(table, ())], plain).encode()
+                 for table, pick, plain in zip(COPY_TABLES, _PICKS, _PLAIN, strict=True))
 
 
-def _line(values: tuple[Any, ...]) -> str:
-    """One row's COPY text line. Most index rows are plain strings with nothing to escape:
-    joined as they are (a third of the loader's encoding cost went on a call per value)."""
-    try:
-        line = "\t".join(values)
-    except TypeError:  # a value that is not a string: None, a bool, bytes, a date
-        pass
-    else:
-        if (line.count("\t") == len(values) - 1 and "\\" not in line and "\n" not in line
-                and "\r" not in line):
-            return line + "\n"
-    return "\t".join([_field(value) for value in values]) + "\n"
+def _lines(rows: list[tuple[Any, ...]], plain: bool) -> str:
+    """Rows of one table as COPY text lines. The rows of a ``plain`` table (text only) seldom
+    hold a character to escape: they are joined as they are and checked once (a call per
+    value, then a check per row, were most of the loader's encoding cost)."""
+    if plain and rows:
+        text = "\n".join(["\t".join(row) for row in rows]) + "\n"
+        if (text.count("\t") == len(rows) * (len(rows[0]) - 1)
+                and text.count("\n") == len(rows) and "\\" not in text and "\r" not in text):
+            return text
+    return "".join(["\t".join([_field(value) for value in row]) + "\n" for row in rows])
 
 
 def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
@@ -212,18 +214,34 @@ def analyze(conn: Connection) -> None:
 
 def _field(value: Any) -> str:
     """One value in COPY's text format."""
-    if type(value) is str:  # most values: plain text, rarely with a character to escape
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.translate(_ESCAPES)
-        return value
-    if value is None:
-        return "\\N"
+    format_ = _FORMATS.get(type(value))
+    return format_(value) if format_ is not None else _other(value)
+
+
+def _text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _other(value: Any) -> str:
+    """A value of a subclass of the types of :data:`_FORMATS` (or a number)."""
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, bytes):
-        return "\\\\x" + value.hex()  # bytea's hex form, its backslash escaped for COPY
+        return _bytea(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, str):  # a subclass of str
-        return value.translate(_ESCAPES)
+    if isinstance(value, str):
+        return _text(value)
     return str(value)
+
+
+def _bytea(value: bytes) -> str:
+    return "\\\\x" + value.hex()  # bytea's hex form, its backslash escaped for COPY
+
+
+#: How a value of each type is written, by its exact type (one look-up per value).
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: _text, type(None): lambda _value: "\\N", bool: lambda value: "t" if value else "f",
+    bytes: _bytea, datetime: datetime.isoformat, date: date.isoformat, int: str}

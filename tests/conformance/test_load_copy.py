@@ -44,8 +44,9 @@ def loaded_cleanly(done) -> None:
 
 def varied(family: str) -> list[dict[str, Any]]:
     """Patients with what the index rows come from: every identity kind, names with
-    diacritics, addresses (one with the characters COPY escapes), telecom, a protected
-    person, an inactive one, one without a birth date, one with an id of its own."""
+    diacritics, addresses (with the characters COPY escapes, together and alone), telecom,
+    a protected person, an inactive one, one without a birth date, one with an id of its
+    own."""
     return [
         patient(family, given="Åsa", pnr=make_pnr(female=True),
                 telecom=[{"system": "phone", "value": "070-123 45 67", "use": "mobile"},
@@ -54,10 +55,13 @@ def varied(family: str) -> list[dict[str, Any]]:
                           "city": "Göteborg",
                           # what COPY's text format escapes: backslash, tab, line breaks
                           "text": "Storgatan 1\\B\tlgh 1102\r\n41301 Göteborg"}]),
+        # each alone with the rest plain: a backslash, a carriage return
         patient(family, given="Erik Olof", gender="male",
-                identifier=[{"system": SNR_SYSTEM, "value": make_pnr(snr=True)}]),
+                identifier=[{"system": SNR_SYSTEM, "value": make_pnr(snr=True)}],
+                address=[{"line": ["c/o Berg\\Lund"]}]),
         patient(family, given="Lisa", identifier=[{"system": LRID_SYSTEM,
-                                                   "value": make_lrid()}]),
+                                                   "value": make_lrid()}],
+                address=[{"city": "Norra\rsidan"}]),
         patient(family, given="Sara", pnr=make_pnr(), meta={"security": [LABEL]}),
         patient(family, given="Inaktiv", pnr=make_pnr(), active=False),
         patient(family, given="Okänd", birth=None, gender="unknown"),
