@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app import conformance
 from app.domain.errors import BusinessRuleViolation
-from app.domain.extensions import EXTENSIONS, check_extensions
+from app.domain.extensions import EXTENSIONS, _walk, check_extensions, placed_extensions
 
 BASE = "http://sweid.example/fhir/StructureDefinition/"
 TYPE_URL = BASE + "patient-type"
@@ -177,3 +179,24 @@ def test_the_definitions_say_what_the_check_enforces() -> None:
     assert codes["caseSensitive"] is True
     assert [c["code"] for c in codes["concept"]] == ["folkbokford", "samordningsnummer",
                                                      "reservnummer", "oklar"]
+
+
+#: Documents of any shape, their keys often the ones extensions hide under.
+KEYS = st.sampled_from(["extension", "modifierExtension", "_given", "given", "url"]) \
+    | st.text(max_size=4)
+DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
+    | st.dictionaries(KEYS, inner, max_size=3)
+    | st.dictionaries(st.integers(), inner, max_size=1),
+    max_leaves=15)
+
+
+@given(DOCUMENTS)
+def test_the_shortcut_finds_every_extension_the_walk_finds(document: Any) -> None:
+    """Most Patients hold no extension, and placed_extensions says so from their JSON text
+    without walking them: it must never miss one, whatever the shape."""
+    expected = [(p.expression, p.context, p.modifier) for p in _walk(document, "Patient",
+                                                                      "Patient")]
+    assert [(p.expression, p.context, p.modifier)
+            for p in placed_extensions(document)] == expected
