@@ -71,7 +71,8 @@ def _lines(rows: list[tuple[Any, ...]], plain: bool) -> str:
 
 def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
     """COPY the encoded rows of ``records`` into their tables on ``conn``'s transaction,
-    one COPY per table, in the order of :data:`COPY_TABLES`."""
+    one COPY per table, in the order of :data:`COPY_TABLES`, each written to the server
+    at once (a write per record and table cost the loading process ~20 µs a Patient)."""
     by_table = list(zip(*records, strict=True))
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -80,9 +81,7 @@ def copy_in(conn: Connection, records: Iterable[CopyChunks]) -> None:
             if any(parts):
                 with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") \
                         as copy:
-                    for part in parts:
-                        if part:
-                            copy.write(part)
+                    copy.write(b"".join(parts))
 
 
 #: The search indexes a first load builds once at its end instead of row by row (issue 16:
