@@ -209,6 +209,9 @@ def _nul_requests(base: str, existing: dict, family: str) -> list[tuple[str, str
         ("GET", f"{base}/Patient?identifier={PNR_SYSTEM}|1998%0B", {}),
         ("GET", f"{base}/Patient/$ihe-pix?sourceIdentifier=urn:oid:1.2.3|a%00", {}),
         ("POST", f"{base}/Patient/_search", {"data": {"family": "a\u0000"}}),
+        # JSON's short escapes of U+0008 and U+000C, on a resource that is not a Patient
+        ("POST", f"{base}/Subscription", {"data": b'{"resourceType": "Subscription", '
+                                          b'"reason": "a\\bb\\fc"}', "headers": json_type}),
     ]
 
 
