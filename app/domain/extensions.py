@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import orjson
-
 from app.domain.errors import BusinessRuleViolation
+from app.domain.text import json_text
 
 #: Canonical base of the resources this server defines (as in its OperationDefinitions).
 CANONICAL = "http://sweid.example/fhir"
@@ -219,10 +218,8 @@ def _may_hold_extensions(resource: Any) -> bool:
     """False when no object in ``resource`` has an extension key, as most Patients: their
     JSON text (a few µs) holds no key ending in ``xtension`` (the walk, naming the path of
     every object, took ~20 µs a Patient). A resource that is not JSON's types may."""
-    try:
-        return b'xtension":' in orjson.dumps(resource)
-    except TypeError:
-        return True
+    text = json_text(resource)
+    return text is None or b'xtension":' in text
 
 
 def _walk(node: Any, expression: str, context: str) -> Iterator[Placed]:

@@ -58,6 +58,16 @@ def parse_json(text: bytes | str) -> Any:
     return orjson.loads(text)
 
 
+def json_text(document: Any) -> bytes | None:
+    """``document`` as compact JSON text, or None when it is not of JSON's types (a key
+    that is not a string, an integer wider than 64 bits, a lone surrogate, nesting too
+    deep): what a check that looks at the text first must then walk instead."""
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return None
+
+
 def has_control_characters(document: Any) -> bool:
     r"""True when a string anywhere in a parsed JSON document (keys too) holds a character
     a FHIR string may not.
@@ -71,11 +81,9 @@ def has_control_characters(document: Any) -> bool:
     >>> has_control_characters({"text": "line one\nline two\ttabbed"})
     False
     """
-    try:
-        if b"\\" not in orjson.dumps(document):
-            return False
-    except TypeError:
-        pass
+    text = json_text(document)
+    if text is not None and b"\\" not in text:
+        return False
     pending = [document]
     while pending:
         item = pending.pop()
