@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from app.domain.errors import InvalidRequest
 from app.domain.limits import check_repeats
 from app.services.fhir_json import canonical_json
+from app.services.plain_patient import plain_patient
 
 MAX_REPORTED = 5
 #: Patient elements with a *required* binding in FHIR R4: only these codes are valid.
@@ -46,7 +47,9 @@ def validate_patient(data: Any) -> dict[str, Any]:
                              expression=["resourceType"])
     # Before the model: validating 40,000 telecom entries alone takes seconds (issue 14).
     check_repeats(data)
-    dumped = _validated(Patient, data)
+    dumped = plain_patient(data)  # most records: the library's answer, 10x faster
+    if dumped is None:
+        dumped = _validated(Patient, data)
     _check_required_codes(dumped)
     return dumped
 
