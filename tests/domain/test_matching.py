@@ -125,6 +125,12 @@ def test_a_different_personnummer_of_someone_else_entirely_is_not_returned():
 def test_the_numbers_date_stands_in_for_an_absent_birth_date():
     stored = rec(birth=None, identifier=[{"system": PNR, "value": "196512073245"}])
     assert stored.birth == "19651207"
+    # the first current number that carries a date: not an old one, not an undescribable one
+    numbers = [{"system": PNR, "value": "198001019995", "use": "old"},
+               {"system": PNR, "value": "196512073240"},
+               {"system": PNR, "value": "196512073245"}]
+    assert rec(birth=None, identifier=numbers).birth == "19651207"
+    assert rec(birth="1966-01-01", identifier=numbers).birth == "19660101"
 
 
 def test_contact_evidence_can_be_left_out_for_protected_candidates():

@@ -69,12 +69,12 @@ def record_from_patient(resource: dict[str, Any]) -> MatchRecord:
     birth = resource.get("birthDate")
     birth_key = birth.replace("-", "") if isinstance(birth, str) and len(birth) == 10 else None
     identifiers = _identifiers(resource.get("identifier") or [])
-    from_number = identifiers.pop("birth_from_number")
+    dated = identifiers.pop("dated_numbers")
     gender = resource.get("gender")
     return MatchRecord(
         id=resource.get("id"),
         **_names(resource.get("name") or []),
-        birth=birth_key or from_number,
+        birth=birth_key or next(filter(None, (_number_date(*n) for n in dated)), None),
         sex=gender if gender in ("male", "female") else None,
         **_places(resource.get("address") or []),
         **_telecom(resource.get("telecom") or []),
@@ -141,12 +141,12 @@ def _telecom(points: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _identifiers(idents: list[dict[str, Any]]) -> dict[str, Any]:
     """Every (system, value), those of known kinds, the person numbers by kind, and under
-    ``birth_from_number`` the first date a current number of a known kind carries (only a
-    default for an absent birthDate, domain.md §2.1)."""
+    ``dated_numbers`` the current numbers of a known kind in order: the first date one of
+    them carries is a default for an absent birthDate (domain.md §2.1), read only then."""
     identifiers: set[tuple[str, str]] = set()
     known: set[tuple[str, str]] = set()
     numbers: dict[str, set[str]] = {}
-    birth_from_number: str | None = None
+    dated: list[tuple[IdentityKind, str]] = []
     for ident in idents:
         system, value = ident.get("system"), ident.get("value")
         if not value or not system:
@@ -158,13 +158,12 @@ def _identifiers(idents: list[dict[str, Any]]) -> dict[str, Any]:
         known.add((system, value))
         if ident.get("use") == "old":
             continue
-        if birth_from_number is None:
-            birth_from_number = _number_date(kind, value)
+        dated.append((kind, value))
         if kind.CODE in PERSON_NUMBER_KINDS:
             numbers.setdefault(kind.CODE, set()).add(value)
     return {"identifiers": frozenset(identifiers), "known_identifiers": frozenset(known),
             "person_numbers": {k: frozenset(v) for k, v in numbers.items()},
-            "birth_from_number": birth_from_number}
+            "dated_numbers": dated}
 
 
 def _number_date(kind: IdentityKind, value: str) -> str | None:
