@@ -150,15 +150,24 @@ def test_load_reads_each_shape_of_file(database, server, base, fhir, tmp_path, s
     assert found["total"] == expected
 
 
-def test_a_line_that_is_not_utf8_is_refused_by_its_number(database, server, tmp_path):
-    """Bytes that are not UTF-8 make their line not JSON: refused with its position (the
-    COPY load goes on after it; the load one statement at a time stops before it starts)."""
+@pytest.mark.parametrize("bad", [
+    b'{"resourceType":"Patient","name":[{"family":"Str\xf6m"}]}',  # Latin-1, not UTF-8
+    b'{"resourceType":"Patient","name":[{"family":"\\ud800"}]}',  # a lone surrogate
+    b'{"resourceType":"Patient","multipleBirthInteger":NaN}',  # JSON has no NaN
+    b'{"resourceType":"Patient","multipleBirthInteger":Infinity}',
+    b'{"resourceType":"Patient","name":[{"family":"Tab\there"}]}',  # a raw control character
+], ids=["latin1", "lone-surrogate", "nan", "infinity", "raw-tab"])
+def test_a_line_that_is_not_strict_json_is_refused_by_its_number(database, server, tmp_path,
+                                                                  bad):
+    """A line that is not JSON by RFC 8259 — not UTF-8, a lone surrogate, ``NaN``, a raw
+    control character — is refused with its position, as the REST API refuses such a body
+    (the COPY load goes on after it; the load one statement at a time stops before it
+    starts)."""
     family = unique_name("Kodad")
     lines = [json.dumps(patient(family, pnr=make_pnr(), given=f"N{i}")).encode()
              for i in range(2)]
-    source = tmp_path / "latin1.ndjson"
-    source.write_bytes(lines[0] + b"\n\n" + b'{"resourceType":"Patient","name":[{"family":'
-                       b'"Str\xf6m"}]}\n' + lines[1] + b"\n")
+    source = tmp_path / "bad.ndjson"
+    source.write_bytes(lines[0] + b"\n\n" + bad + b"\n" + lines[1] + b"\n")
     done = cli(database, "load", str(source))
     assert done.returncode != 0 and "Traceback" not in done.stderr
     if not database.is_postgres:
