@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -20,26 +20,34 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
 
 
-#: Strings remembered by :func:`remembered`: how many, and the longest remembered.
+#: Strings remembered by :func:`remembered`: how many by default (~17 MiB for
+#: :func:`fold`'s), and the longest remembered.
 REMEMBERED_STRINGS = 1 << 16
 REMEMBERED_LENGTH = 64
+T = TypeVar("T")
 
 
-def remembered(function: Callable[[str], str]) -> Callable[[str], str]:
-    """``function`` (pure, of one string) with its results for short strings remembered:
-    names and places repeat across a population. A long one is computed every time, so
-    that nobody can pin megabytes of text in a worker's memory through a request."""
-    cached = lru_cache(maxsize=REMEMBERED_STRINGS)(function)
+def remembered(size: int = REMEMBERED_STRINGS) -> Callable[[Callable[[str], T]],
+                                                    Callable[[str], T]]:
+    """A decorator: the function (pure, of one string) with its results for up to ``size``
+    short strings remembered, the least recently used forgotten first: names and places
+    repeat across a population. A long string is computed every time, so that nobody can
+    pin megabytes of text in a worker's memory through a request."""
 
-    @wraps(function)
-    def either(value: str) -> str:
-        return cached(value) if len(value) <= REMEMBERED_LENGTH else function(value)
+    def decorate(function: Callable[[str], T]) -> Callable[[str], T]:
+        cached = lru_cache(maxsize=size)(function)
 
-    either.cache_info = cached.cache_info  # type: ignore[attr-defined]
-    return either
+        @wraps(function)
+        def either(value: str) -> T:
+            return cached(value) if len(value) <= REMEMBERED_LENGTH else function(value)
+
+        either.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        return either
+
+    return decorate
 
 
-@remembered
+@remembered()
 def fold(value: str) -> str:
     """Lower-case ``value`` and strip diacritics, keeping letters, digits and spacing.
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.matching.normalise import spelling_key
+from app.domain.matching.normalise import given_key, spelling_key
 from app.domain.text import (
     REMEMBERED_LENGTH,
     fold,
@@ -85,7 +85,7 @@ def test_an_escaped_control_character_is_read_and_then_found() -> None:
 
 def test_only_short_strings_are_remembered():
     """Long text is computed each time: a request cannot pin it in a worker's memory."""
-    for function in (fold, spelling_key):
+    for function in (fold, spelling_key, given_key):
         # Look-ups counted, not entries: a full cache (earlier tests) stays full.
         before = function.cache_info().misses
         long = "x" * (REMEMBERED_LENGTH + 1) + unique_word()

@@ -13,6 +13,9 @@ import re
 
 from app.domain.text import fold, remembered
 
+#: Keys remembered per normaliser below (names, postal codes and places repeat; a few MiB
+#: each, where the default size would hold ~15).
+KEYS_REMEMBERED = 8192
 _NON_LETTER = re.compile(r"[^a-z\s-]")
 _SPLIT = re.compile(r"[\s-]+")
 #: Spelling variants, applied in order to a folded token (both sides get the same rewrite).
@@ -79,13 +82,16 @@ NICKNAMES: dict[str, str] = {
 
 def name_tokens(value: str | None) -> tuple[str, ...]:
     """Folded tokens of a name: ``"Ström-Berg"`` → ``("strom", "berg")``."""
-    if not value:
-        return ()
+    return _name_tokens(value) if value else ()
+
+
+@remembered(KEYS_REMEMBERED)
+def _name_tokens(value: str) -> tuple[str, ...]:
     cleaned = _NON_LETTER.sub("", fold(value))
     return tuple(token for token in _SPLIT.split(cleaned) if token)
 
 
-@remembered
+@remembered()
 def spelling_key(token: str) -> str:
     """A folded token with the common spelling variants rewritten (``"Carl"`` → ``"karl"``).
     Remembered: names repeat, and the 18 rewrites cost more than every other step of
@@ -103,6 +109,7 @@ def spelling_key(token: str) -> str:
 _NICKNAME_KEYS: dict[str, str] = {}
 
 
+@remembered(KEYS_REMEMBERED)
 def given_key(token: str) -> str:
     """Spelling key of a given name, nicknames mapped to the full name.
 
@@ -137,10 +144,19 @@ def email_key(value: str | None) -> str | None:
 
 def postal_key(value: str | None) -> str | None:
     """Postal code without spacing (``"412 55"`` → ``"41255"``)."""
-    cleaned = re.sub(r"\s", "", fold(value or ""))
-    return cleaned or None
+    return _postal_key(value) if value else None
+
+
+@remembered(KEYS_REMEMBERED)
+def _postal_key(value: str) -> str | None:
+    return re.sub(r"\s", "", fold(value)) or None
 
 
 def text_key(value: str | None) -> str:
     """Folded free text with punctuation as space (addresses, cities)."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(value or "")).split())
+    return _text_key(value) if value else ""
+
+
+@remembered(KEYS_REMEMBERED)
+def _text_key(value: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(value)).split())
