@@ -124,7 +124,7 @@ def patients(draw: st.DrawFn) -> dict[str, Any]:
     return resource
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(patients())
 def test_what_the_shortcut_accepts_the_library_accepts_with_the_same_json(resource):
     assert_agrees(resource)
@@ -201,7 +201,7 @@ def test_the_shortcut_answers_for_plain_patients(resource):
     assert assert_agrees(resource)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(perturbed_patients())
 def test_on_the_boundary_the_shortcut_accepts_only_what_the_library_does(resource):
     assert_agrees(resource)
