@@ -10,7 +10,8 @@ order, the same values) in about a seventh of the time.
 
 It is a shortcut, never a second opinion: it answers only for the shapes in
 :data:`PATIENT`, and for a value it checks more strictly than the library does (a code of
-printable ASCII, a birth date of ``YYYY-MM-DD``, no empty element, no ``null``). Anything
+printable ASCII, a birth date of ``YYYY-MM-DD``, no empty element, no ``null``, no lone
+surrogate). Anything
 else — another element, a primitive extension (``_given``), a partial date, an unusual
 character class, an invalid value — answers None, and
 :func:`app.services.fhir_validation.validate_patient` asks the library, which accepts or
@@ -51,6 +52,9 @@ def plain_patient(data: dict[str, Any]) -> dict[str, Any] | None:
 #: A character that is certainly not whitespace to the library's pattern
 #: ``[ \r\n\t\S]+`` (the space, tab, CR, LF or any letter, digit or ASCII sign).
 _SHOWN = re.compile(r"[\w \t\r\n!-~]")
+#: A lone surrogate (JSON readers refuse one; a dict built otherwise may hold one, and the
+#: library then refuses the string it cannot write as UTF-8).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Printable ASCII words separated by single spaces (``^[^\s]+(\s[^\s]+)*$`` allows more).
 _CODE = re.compile(r"[!-~]+(?: [!-~]+)*")
 #: Printable ASCII without spaces (the library's ``\S*`` takes any text).
@@ -60,7 +64,8 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _string(value: Any) -> str:
-    if type(value) is not str or not _SHOWN.search(value):
+    if (type(value) is not str or not _SHOWN.search(value)
+            or (not value.isascii() and _SURROGATE.search(value))):
         raise _NotPlain
     return value
 
