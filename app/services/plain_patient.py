@@ -70,22 +70,21 @@ def _string(value: Any) -> str:
     return value
 
 
-def _code(value: Any) -> str:
-    if type(value) is not str or not _CODE.fullmatch(value):
-        raise _NotPlain
-    return value
+def _matching(pattern: re.Pattern[str]) -> _Check:
+    """A text element whose whole value matches ``pattern``."""
+
+    def matching(value: Any) -> str:
+        if type(value) is not str or not pattern.fullmatch(value):
+            raise _NotPlain
+        return value
+
+    return matching
 
 
-def _uri(value: Any) -> str:
-    if type(value) is not str or not _URI.fullmatch(value):
-        raise _NotPlain
-    return value
-
-
-def _id(value: Any) -> str:
-    if type(value) is not str or not _ID.fullmatch(value):
-        raise _NotPlain
-    return value
+_code = _matching(_CODE)
+_uri = _matching(_URI)
+_id = _matching(_ID)
+_full_date = _matching(_DATE)
 
 
 def _boolean(value: Any) -> bool:
@@ -95,13 +94,12 @@ def _boolean(value: Any) -> bool:
 
 
 def _date(value: Any) -> str:
-    if type(value) is not str or not _DATE.fullmatch(value):
-        raise _NotPlain
+    text: str = _full_date(value)
     try:
-        date.fromisoformat(value)
+        date.fromisoformat(text)
     except ValueError:
         raise _NotPlain from None
-    return value
+    return text
 
 
 # --- structure ---------------------------------------------------------------------------
